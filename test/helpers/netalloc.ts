@@ -1,0 +1,54 @@
+// Address bookkeeping for test namespaces in the root network namespace.
+// Contract: claimedPrefixes() lists every IPv4 prefix the root ns already uses (interface addresses and
+// routes of all tables, 'default' excluded); a test subnet is only used if it overlaps none of them.
+import { run } from './run.js';
+
+export interface Claimed {
+  cidr: string;
+  dev?: string;
+}
+
+function toInt(ip: string): number {
+  const p = ip.split('.').map(Number);
+  if (p.length !== 4 || p.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) throw new Error(`bad IPv4 ${ip}`);
+  return ((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!;
+}
+
+function range(cidr: string): [number, number] {
+  const [ip, bitsS] = cidr.split('/');
+  const bits = bitsS === undefined ? 32 : Number(bitsS);
+  const size = 2 ** (32 - bits);
+  const start = Math.floor(toInt(ip ?? '') / size) * size;
+  return [start, start + size - 1];
+}
+
+export function cidrOverlaps(a: string, b: string): boolean {
+  const [as, ae] = range(a);
+  const [bs, be] = range(b);
+  return as <= be && bs <= ae;
+}
+
+export async function claimedPrefixes(): Promise<Claimed[]> {
+  const out: Claimed[] = [];
+  const addrs = await run(['ip', '-4', '-o', 'addr', 'show']);
+  for (const line of addrs.stdout.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
+    if (m) out.push({ dev: m[1]!, cidr: m[2]! });
+  }
+  const routes = await run(['ip', '-4', 'route', 'show', 'table', 'all']);
+  for (const line of routes.stdout.split('\n')) {
+    const t = line.trim().split(/\s+/);
+    let dst = t[0];
+    if (dst && ['local', 'broadcast', 'unicast', 'unreachable', 'blackhole', 'prohibit', 'throw'].includes(dst)) dst = t[1];
+    if (!dst || dst === 'default' || !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst)) continue;
+    const devIdx = t.indexOf('dev');
+    out.push({ cidr: dst, dev: devIdx >= 0 ? t[devIdx + 1] : undefined });
+  }
+  return out;
+}
+
+/** Deterministic first guess from `seed`, then pseudo-random probes; always in [0, slots). */
+export function pickSlot(seed: number, attempt: number, slots: number): number {
+  if (attempt === 0) return seed % slots;
+  return (seed + attempt * 7919 + Math.floor(Math.random() * slots)) % slots;
+}

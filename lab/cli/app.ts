@@ -6,7 +6,8 @@ import { LabState } from '../core/state.js';
 import type { Services, Step, StepContext } from '../core/step.js';
 import { LocalRunner } from '../exec/local.js';
 import type { Runner } from '../exec/runner.js';
-import { defaultLab, readLabFile, resolveLab, type HostRoute } from '../config/load.js';
+import { defaultLab, readLabFile, resolveLab } from '../config/load.js';
+import { hostRoutes } from '../doctor/facts.js';
 import { labNames, type Lab, type LabNames } from '../config/names.js';
 import type { LabSpec } from '../config/schema.js';
 
@@ -36,14 +37,6 @@ export interface AppContext {
   loadLab(): Promise<LoadedLab>;
   /** Builds a StepContext for running steps against the loaded lab. */
   stepContext(loaded: LoadedLab, services: Partial<Services>, opts?: { dryRun?: boolean }): (step: Step, progress: (t: string) => void) => StepContext;
-}
-
-/** Reads the host's IPv4 routes (all tables) for subnet-clash checks. */
-export async function hostRoutes(host: Runner): Promise<HostRoute[]> {
-  const r = await host.run(['ip', '-j', '-4', 'route', 'show', 'table', 'all'], { allowExit: [1, 2] }).catch(() => undefined);
-  if (!r || r.exitCode !== 0) return [];
-  const rows = JSON.parse(r.stdout || '[]') as { dst: string; dev?: string; type?: string }[];
-  return rows.filter((x) => x.type === undefined || x.type === 'unicast').map((x) => ({ dst: x.dst, dev: x.dev }));
 }
 
 export function createApp(program: Command, signal: AbortSignal, print: (t: string) => void = (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n')): AppContext {

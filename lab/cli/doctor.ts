@@ -2,9 +2,8 @@
 // exit 1 when anything blocks `pvelab up`.
 import type { Command } from 'commander';
 import type { AppContext } from './app.js';
-import { hostRoutes } from './app.js';
 import { blocking, runChecks, type DoctorCheck } from '../doctor/checks.js';
-import { gatherFacts } from '../doctor/facts.js';
+import { gatherFacts, hostRoutes } from '../doctor/facts.js';
 
 const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
 

@@ -4,6 +4,7 @@ import { access, open, readFile, readdir, readlink, stat, statfs } from 'node:fs
 import { dirname, join } from 'node:path';
 import type { Lab, LabNames } from '../config/names.js';
 import type { HostRoute } from '../config/load.js';
+import type { Runner } from '../exec/runner.js';
 import { OVMF_CODE, QEMU_ISCSI_MODULE, REQUIRED_PROGRAMS, type HostFacts } from './checks.js';
 
 const EXTRA_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -110,3 +111,12 @@ export async function gatherFacts(lab: Lab, names: LabNames, routes: HostRoute[]
       (await readdir(`/lib/modules/${kernel}/kernel/drivers/scsi`).then((l) => l.some((x) => x.startsWith('iscsi_tcp')), () => false)),
   };
 }
+
+/** Reads the host's IPv4 routes (all tables) for subnet-clash checks. */
+export async function hostRoutes(host: Runner): Promise<HostRoute[]> {
+  const r = await host.run(['ip', '-j', '-4', 'route', 'show', 'table', 'all'], { allowExit: [1, 2] }).catch(() => undefined);
+  if (!r || r.exitCode !== 0) return [];
+  const rows = JSON.parse(r.stdout || '[]') as { dst: string; dev?: string; type?: string }[];
+  return rows.filter((x) => x.type === undefined || x.type === 'unicast').map((x) => ({ dst: x.dst, dev: x.dev }));
+}
+

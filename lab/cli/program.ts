@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import { createApp, type AppContext } from './app.js';
 import * as configCmd from './config.js';
 import * as doctorCmd from './doctor.js';
+import * as upCmd from './up.js';
+import * as planCmd from './plan.js';
 
 export interface CommandModule {
   register(program: Command, app: AppContext): void;
@@ -12,6 +14,8 @@ export interface CommandModule {
 
 /** Every command pvelab offers, in help order. */
 const COMMANDS: readonly CommandModule[] = [
+  upCmd, // build or resume the lab
+  planCmd, // what up would do
   doctorCmd, // host readiness, each problem with its fix
   configCmd, // show / schema / validate the lab file
 ];

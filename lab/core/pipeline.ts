@@ -118,6 +118,9 @@ export async function runDown(steps: readonly Step[], makeCtx: (s: Step, p: (t: 
   return outcomes;
 }
 
-export function runPlan(steps: readonly Step[], makeCtx: (s: Step, p: (t: string) => void) => StepContext): Promise<StepOutcome[]> {
-  return runAll(steps, makeCtx, planOne, {}, 'plan');
+/** Checks every step and collects what the undone ones would do; prints nothing (the caller renders). */
+export async function runPlan(steps: readonly Step[], makeCtx: (s: Step, p: (t: string) => void) => StepContext): Promise<StepOutcome[]> {
+  const out: StepOutcome[] = [];
+  for (const step of steps) out.push(await planOne(step, makeCtx(step, () => {})));
+  return out;
 }

@@ -105,7 +105,8 @@ export async function gatherFacts(lab: Lab, names: LabNames, routes: HostRoute[]
     libvirtSocket: uri === 'qemu:///system' ? await exists('/run/libvirt/libvirt-sock') : null,
     port3260: await portOwner(3260),
     routes,
-    deviceMapper: (await read('/proc/misc')).includes('device-mapper') || (await exists('/dev/mapper/control')),
+    // /dev/mapper/control can exist without kernel support (lvm2's tools create the node): ask the kernel.
+    deviceMapper: (await read('/proc/misc')).includes('device-mapper'),
     iscsiInitiator:
       (await exists('/sys/module/iscsi_tcp')) ||
       (await readdir(`/lib/modules/${kernel}/kernel/drivers/scsi`).then((l) => l.some((x) => x.startsWith('iscsi_tcp')), () => false)),

@@ -1,0 +1,23 @@
+// Shared driver for commands that run the pipeline (up, down, plan): lock, services, interactive or
+// plain progress, the closing line that says how to resume or clean up.
+import type { AppContext, LoadedLab } from './app.js';
+import type { Services, Step } from '../core/step.js';
+import { runDown, runPlan, runUp, type StepOutcome } from '../core/pipeline.js';
+import { openServices } from './services.js';
+
+export type Mode = 'up' | 'down' | 'plan';
+
+export async function runPipeline(app: AppContext, loaded: LoadedLab, steps: Step[], mode: Mode, command: string): Promise<StepOutcome[]> {
+  const release = mode === 'plan' ? async () => {} : await loaded.state.lock(command);
+  const services: { value: Partial<Services>; close: () => Promise<void> } = await openServices(app, loaded);
+  const interactive = process.stderr.isTTY === true && (app.options().verbose ?? 0) === 0 && !app.options().json;
+  const make = app.stepContext(loaded, services.value, { dryRun: mode === 'plan' });
+  try {
+    if (mode === 'up') return await runUp(steps, make, { interactive });
+    if (mode === 'down') return await runDown(steps, make, { interactive });
+    return await runPlan(steps, make);
+  } finally {
+    await services.close();
+    await release();
+  }
+}

@@ -6,7 +6,8 @@
 # Checks answer.toml against Proxmox's rules for that ISO release (see README "Validation") and prints
 # what proxmox-auto-installer prints (INFO:/ERROR: lines). Exit 0 = accepted, 1 = rejected, 2 = usage.
 # --out DIR (on success): DIR/config (shell KEY='value' lines), DIR/root-ssh-keys, and DIR/root-password
-# or DIR/root-password-hashed (mode 600). Secrets are never printed.
+# or DIR/root-password-hashed (mode 600); DIR/flags (REBOOT_ON_ERROR, REBOOT_MODE) as soon as the answer
+# parsed, even if a runtime check fails. Secrets are never printed.
 # Hardware: --nics gives NICs eth0.. by MAC; --disks gives disks by name; --nic/--disk add udev
 # properties (e.g. --disk sda,ID_SERIAL=X); --hw FILE is the inventory format rules.awk reads.
 set -eu
@@ -56,6 +57,11 @@ if ! $AWK -f "$HERE/toml.awk" "$FILE" > "$W/parsed" || ! $AWK -v REL="$R" -f "$H
 $E
 X
   exit 1
+fi
+if [ -n "$OUT" ]; then  # flags the installer acts on even when a later runtime check fails
+  mkdir -p "$OUT"
+  $AWK -F'\t' '$1 ~ /^global\.reboot[-_]on[-_]error$/ && $3 == "true" { e = 1 } $1 ~ /^global\.reboot[-_]mode$/ { m = $3 }
+    END { printf "REBOOT_ON_ERROR=%d\nREBOOT_MODE=%s\n", e, (m == "" ? "reboot" : m) }' "$W/canon" > "$OUT/flags"
 fi
 $AWK -v REL="$R" -v ISOTAB="${STANDIN_ISOTAB:-/usr/share/zoneinfo/iso3166.tab}" \
      -v ZONETAB="${STANDIN_ZONETAB:-/usr/share/zoneinfo/zone.tab}" -v DHCP_HOST="$DH" -v DHCP_DOMAIN="$DD" \

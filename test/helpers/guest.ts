@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run, waitFor } from './run.js';
+import { assertLabRoute } from './netalloc.js';
+import { run, sleep, waitFor } from './run.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./mk-guest.sh', import.meta.url));
@@ -91,18 +92,28 @@ export function guestDomainXml(o: GuestDomainOpts): string {
 `;
 }
 
-/** Polls url until the body contains `contains`; returns the body. Each request times out after 2 s. */
+/**
+ * Polls url until the body contains `contains`; returns the body. Each request times out after 2 s.
+ * Before every request the target must still be routed into a lab namespace (assertLabRoute), else it
+ * fails at once instead of sending traffic out of the default route.
+ */
 export async function waitForHttp(url: string, contains: string, timeoutMs = 120_000): Promise<string> {
-  return waitFor(
-    `${url} to answer "${contains}"`,
-    async () => {
+  const host = new URL(url).hostname;
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    await assertLabRoute(host);
+    try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const body = await res.text();
-      return body.includes(contains) ? body : undefined;
-    },
-    timeoutMs,
-    250,
-  );
+      if (body.includes(contains)) return body;
+      last = `HTTP ${res.status}: ${body.slice(0, 200)}`;
+    } catch (err) {
+      last = String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${url} to answer "${contains}" (last: ${last})`);
+    await sleep(250);
+  }
 }
 
 /** Waits until a text file (e.g. a guest console log) contains `contains`; returns its content. */

@@ -2,7 +2,8 @@
 // (test-harness.md §2.3, "Variant for a Node/TS harness"). Usage in vitest:
 //   let ns: LabNs; beforeAll(async () => { ns = await startLabNs({ label: 'x' }); }); afterAll(() => ns?.down());
 // Lifetime contract: the namespace dies with its holder process in every case —
-//   down() (normal), process 'exit' / SIGINT / SIGTERM / SIGHUP handlers, and SIGKILL of the holder
+//   down() (normal), process 'exit' / SIGINT / SIGTERM / SIGHUP handlers, the holder's IPC parent
+//   going away ('disconnect', e.g. the vitest runner was SIGKILLed), and SIGKILL of the holder
 //   (setpriv --pdeathsig KILL on unshare, unshare --kill-child on the namespace init).
 // The scratch dir of a namespace whose holder was SIGKILLed is removed by sweepStale() (vitest globalSetup).
 // Holder = the thread that called startLabNs: run it from the main thread (vitest pool 'forks').
@@ -186,6 +187,16 @@ function installExitHooks(): void {
     for (const ns of live) ns.killSync();
   };
   process.on('exit', killAll);
+  // A vitest 'forks' worker whose runner was SIGKILLed lives on as an orphan and would keep probing
+  // addresses whose routes are gone. When the IPC parent dies: kill the namespaces and exit.
+  const ppid = process.ppid;
+  if (process.connected) {
+    process.once('disconnect', () => {
+      if (process.ppid === ppid) return; // deliberate disconnect, parent still alive
+      killAll();
+      process.exit(1);
+    });
+  }
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = () => {
       killAll();
@@ -202,7 +213,7 @@ function installExitHooks(): void {
 export async function startLabNs(opts: LabNsOpts = {}): Promise<LabNs> {
   installExitHooks();
   const label = (opts.label ?? 'ns').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
-  const dir = mkdtempSync(join(tmpdir(), `pvelab-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `pvelab-ns-${label}-`));
   const logFd = openSync(join(dir, 'ns.log'), 'a');
   const argv = ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--mount', '--net',
     '--propagation', 'private', '--', 'bash', INIT, dir, opts.libvirt === false ? '0' : '1', opts.tgtd ? '1' : '0'];

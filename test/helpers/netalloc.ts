@@ -52,3 +52,15 @@ export function pickSlot(seed: number, attempt: number, slots: number): number {
   if (attempt === 0) return seed % slots;
   return (seed + attempt * 7919 + Math.floor(Math.random() * slots)) % slots;
 }
+
+/**
+ * Throws unless the root ns routes `ip` into a lab namespace (via an "lns<pid>" uplink veth). Call it
+ * before sending traffic to a lab address: once a namespace is down its route is gone, and packets
+ * would leave through the default route towards a real network.
+ */
+export async function assertLabRoute(ip: string): Promise<void> {
+  const r = await run(['ip', '-o', 'route', 'get', ip], { allowFail: true });
+  if (r.exitCode !== 0 || !/\bdev lns\d+\b/.test(r.stdout)) {
+    throw new Error(`refusing to send traffic to ${ip}: not routed into a lab namespace (${(r.stdout || r.stderr).trim()})`);
+  }
+}

@@ -36,7 +36,7 @@ export interface AppContext {
   /** Reads, validates and resolves the lab (once). */
   loadLab(): Promise<LoadedLab>;
   /** Builds a StepContext for running steps against the loaded lab. */
-  stepContext(loaded: LoadedLab, services: Partial<Services>, opts?: { dryRun?: boolean }): (step: Step, progress: (t: string) => void) => StepContext;
+  stepContext(loaded: LoadedLab, services: Partial<Services>, opts?: { dryRun?: boolean; keepCache?: boolean }): (step: Step, progress: (t: string) => void) => StepContext;
 }
 
 export function createApp(program: Command, signal: AbortSignal, print: (t: string) => void = (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n')): AppContext {
@@ -73,6 +73,7 @@ export function createApp(program: Command, signal: AbortSignal, print: (t: stri
         services,
         progress,
         dryRun: opts.dryRun ?? false,
+        keepCache: opts.keepCache ?? false,
       });
     },
   };

@@ -7,6 +7,7 @@ import * as configCmd from './config.js';
 import * as doctorCmd from './doctor.js';
 import * as upCmd from './up.js';
 import * as planCmd from './plan.js';
+import * as downCmd from './down.js';
 
 export interface CommandModule {
   register(program: Command, app: AppContext): void;
@@ -16,6 +17,7 @@ export interface CommandModule {
 const COMMANDS: readonly CommandModule[] = [
   upCmd, // build or resume the lab
   planCmd, // what up would do
+  downCmd, // remove the lab by its marks
   doctorCmd, // host readiness, each problem with its fix
   configCmd, // show / schema / validate the lab file
 ];

@@ -7,11 +7,11 @@ import { openServices } from './services.js';
 
 export type Mode = 'up' | 'down' | 'plan';
 
-export async function runPipeline(app: AppContext, loaded: LoadedLab, steps: Step[], mode: Mode, command: string): Promise<StepOutcome[]> {
+export async function runPipeline(app: AppContext, loaded: LoadedLab, steps: Step[], mode: Mode, command: string, opts: { keepCache?: boolean } = {}): Promise<StepOutcome[]> {
   const release = mode === 'plan' ? async () => {} : await loaded.state.lock(command);
   const services: { value: Partial<Services>; close: () => Promise<void> } = await openServices(app, loaded);
   const interactive = process.stderr.isTTY === true && (app.options().verbose ?? 0) === 0 && !app.options().json;
-  const make = app.stepContext(loaded, services.value, { dryRun: mode === 'plan' });
+  const make = app.stepContext(loaded, services.value, { dryRun: mode === 'plan', keepCache: opts.keepCache ?? false });
   try {
     if (mode === 'up') return await runUp(steps, make, { interactive });
     if (mode === 'down') return await runDown(steps, make, { interactive });

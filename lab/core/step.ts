@@ -34,6 +34,8 @@ export interface StepContext {
   progress(text: string): void;
   /** True for `plan` / `--dry-run`: apply() must not be called, describe() is. */
   readonly dryRun: boolean;
+  /** `down --keep-cache`: undo keeps the downloaded ISO and template caches. */
+  readonly keepCache?: boolean;
 }
 
 export interface Step {

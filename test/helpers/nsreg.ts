@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// PVELAB_NS_REGISTRY overrides it (tests that must not race with concurrent sweeps use a private one).
 export const REG_DIR = process.env.PVELAB_NS_REGISTRY ?? '/tmp/pvelab-labns';
 
 export interface NsRecord {
@@ -44,32 +45,32 @@ export function parentPid(pid: number): number | null {
 export const alive = (pid: number | undefined, start: string | undefined): boolean =>
   pid !== undefined && start !== undefined && procStart(pid) === start;
 
-const recPath = (unsharePid: number) => join(REG_DIR, `${unsharePid}.json`);
+const recPath = (unsharePid: number, regDir: string) => join(regDir, `${unsharePid}.json`);
 
-export function writeRecord(rec: NsRecord): void {
-  mkdirSync(REG_DIR, { recursive: true, mode: 0o700 });
-  writeFileSync(recPath(rec.unsharePid), JSON.stringify(rec));
+export function writeRecord(rec: NsRecord, regDir = REG_DIR): void {
+  mkdirSync(regDir, { recursive: true, mode: 0o700 });
+  writeFileSync(recPath(rec.unsharePid, regDir), JSON.stringify(rec));
 }
 
-export function removeRecord(unsharePid: number): void {
+export function removeRecord(unsharePid: number, regDir = REG_DIR): void {
   try {
-    unlinkSync(recPath(unsharePid));
+    unlinkSync(recPath(unsharePid, regDir));
   } catch {
     /* already gone */
   }
 }
 
-export function readRecords(): NsRecord[] {
+export function readRecords(regDir = REG_DIR): NsRecord[] {
   let names: string[];
   try {
-    names = readdirSync(REG_DIR).filter((n) => n.endsWith('.json'));
+    names = readdirSync(regDir).filter((n) => n.endsWith('.json'));
   } catch {
     return [];
   }
   const out: NsRecord[] = [];
   for (const n of names) {
     try {
-      out.push(JSON.parse(readFileSync(join(REG_DIR, n), 'utf8')) as NsRecord);
+      out.push(JSON.parse(readFileSync(join(regDir, n), 'utf8')) as NsRecord);
     } catch {
       /* being written or removed concurrently */
     }
@@ -81,7 +82,7 @@ export function readRecords(): NsRecord[] {
  * SIGKILLs the namespace of rec (init and unshare, only if they are still the same processes),
  * deletes its veth and scratch dir. Returns true when the scratch dir is gone (record removed).
  */
-export function killRecordSync(rec: NsRecord): boolean {
+export function killRecordSync(rec: NsRecord, regDir = REG_DIR): boolean {
   // SIGKILL init (unshare reaps it and exits); unshare itself only while init is not known yet.
   const [pid, start] = rec.initPid !== undefined ? [rec.initPid, rec.initStart] : [rec.unsharePid, rec.unshareStart];
   if (alive(pid, start)) {
@@ -103,16 +104,16 @@ export function killRecordSync(rec: NsRecord): boolean {
   } catch {
     return false;
   }
-  removeRecord(rec.unsharePid);
+  removeRecord(rec.unsharePid, regDir);
   return true;
 }
 
 /** Cleans every namespace whose holder process is dead. Returns the records it cleaned. */
-export function sweepStale(): NsRecord[] {
+export function sweepStale(regDir = REG_DIR): NsRecord[] {
   const cleaned: NsRecord[] = [];
-  for (const rec of readRecords()) {
+  for (const rec of readRecords(regDir)) {
     if (alive(rec.holderPid, rec.holderStart)) continue;
-    if (killRecordSync(rec)) cleaned.push(rec);
+    if (killRecordSync(rec, regDir)) cleaned.push(rec);
   }
   return cleaned;
 }

@@ -112,18 +112,21 @@ setInterval(() => {}, 1000);
 
 describe('namespace dies with its holder process', () => {
   let dir: string;
+  let reg: string; // private registry: concurrent test runs' sweeps cannot race with the checks below
   let holder: ChildProcess | undefined;
   beforeAll(() => {
     dir = transpileHelpers();
+    reg = join(dir, 'registry');
   });
   afterAll(() => {
     holder?.kill('SIGKILL');
+    sweepStale(reg);
     rmSync(dir, { recursive: true, force: true });
   });
 
   test.each(['SIGKILL', 'SIGTERM'] as const)('holder killed with %s', async (signal) => {
     const h = spawn(process.execPath, [join(dir, 'holder.js')], {
-      env: { ...process.env, PVELAB_NS_INIT: fileURLToPath(new URL('../helpers/ns-init.sh', import.meta.url)) },
+      env: { ...process.env, PVELAB_NS_REGISTRY: reg, PVELAB_NS_INIT: fileURLToPath(new URL('../helpers/ns-init.sh', import.meta.url)) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     holder = h;
@@ -137,7 +140,7 @@ describe('namespace dies with its holder process', () => {
     const ids = [nsId(info.pid, 'net')!, nsId(info.pid, 'mnt')!, nsId(info.pid, 'pid')!];
     const inside = nsHolders(ids[0]!).map(comm);
     expect(inside).toEqual(expect.arrayContaining(['libvirtd', 'virtlogd', 'sleep']));
-    expect(readRecords().some((r) => r.dir === info.dir && r.holderPid === h.pid)).toBe(true);
+    expect(readRecords(reg).some((r) => r.dir === info.dir && r.holderPid === h.pid)).toBe(true);
 
     h.kill(signal);
     expect(await exited).toBe(signal);
@@ -146,10 +149,10 @@ describe('namespace dies with its holder process', () => {
     if (signal === 'SIGKILL') {
       // Nobody could clean up the scratch dir: the registry sweep (vitest globalSetup) does.
       expect(existsSync(info.dir)).toBe(true);
-      expect(sweepStale().map((r) => r.dir)).toContain(info.dir);
+      expect(sweepStale(reg).map((r) => r.dir)).toContain(info.dir);
     }
     expect(existsSync(info.dir)).toBe(false);
-    expect(readRecords().some((r) => r.dir === info.dir)).toBe(false);
+    expect(readRecords(reg)).toEqual([]);
     holder = undefined;
   });
 });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NsRecord, killRecordSync, procStart, removeRecord, writeRecord } from './nsreg.js';
 import { type RunOpts, type RunResult, run, sleep } from './run.js';
-import { cidrOverlaps, claimedPrefixes, pickSlot } from './netalloc.js';
+import { claimUplink30, pickFree24 } from './netalloc.js';
 
 const INIT = process.env.PVELAB_NS_INIT ?? fileURLToPath(new URL('./ns-init.sh', import.meta.url));
 
@@ -85,32 +85,16 @@ class Ns implements LabNs {
     return this.linkP;
   }
 
-  // Lock-free /30 choice in 10.250.0.0/16: slot from the init pid, skip slots any root-ns address or
-  // route already covers, and after claiming re-check that no other interface took the same /30.
+  // veth lns<initpid> <-> uplink; a /30 from 10.250.0.0/16 picked lock-free (netalloc.claimUplink30).
   private async makeLink(): Promise<Link> {
     const hostIf = `lns${this.pid}`;
     this.rec.hostIf = hostIf;
     writeRecord(this.rec);
     await run(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'uplink', 'netns', `/proc/${this.pid}/ns/net`]);
-    for (let attempt = 0; attempt < 32; attempt++) {
-      const slot = pickSlot(this.pid, attempt, 16384);
-      const base = `10.250.${slot >> 6}.${(slot & 63) << 2}`;
-      const [a, b, c, d] = base.split('.').map(Number) as [number, number, number, number];
-      const cidr = `${base}/30`;
-      if ((await claimedPrefixes()).some((p) => cidrOverlaps(p.cidr, cidr))) continue;
-      const hostIp = `${a}.${b}.${c}.${d + 1}`;
-      const nsIp = `${a}.${b}.${c}.${d + 2}`;
-      await run(['ip', 'addr', 'add', `${hostIp}/30`, 'dev', hostIf]);
-      if ((await claimedPrefixes()).some((p) => p.dev !== hostIf && cidrOverlaps(p.cidr, cidr))) {
-        await run(['ip', 'addr', 'del', `${hostIp}/30`, 'dev', hostIf], { allowFail: true });
-        await sleep(Math.random() * 50);
-        continue;
-      }
-      await run(['ip', 'link', 'set', hostIf, 'up']);
-      await this.exec(['sh', '-c', `ip addr add ${nsIp}/30 dev uplink && ip link set uplink up && sysctl -qw net.ipv4.ip_forward=1`]);
-      return { hostIf, hostIp, nsIp };
-    }
-    throw new Error('LabNs.link: no free /30 in 10.250.0.0/16');
+    const { hostIp, nsIp } = await claimUplink30(hostIf, this.pid);
+    await run(['ip', 'link', 'set', hostIf, 'up']);
+    await this.exec(['sh', '-c', `ip addr add ${nsIp}/30 dev uplink && ip link set uplink up && sysctl -qw net.ipv4.ip_forward=1`]);
+    return { hostIf, hostIp, nsIp };
   }
 
   async uplink(cidr: string): Promise<void> {
@@ -123,16 +107,11 @@ class Ns implements LabNs {
 
   // A /24 in 10.208.0.0/12 that no root-ns address or route overlaps (claimed for real by uplink()).
   async allocSubnet(): Promise<{ cidr: string; base: string; gateway: string }> {
-    for (let attempt = 0; attempt < 64; attempt++) {
-      const slot = pickSlot(this.pid * 13 + allocCounter++, attempt, 4096);
-      const base = `10.${208 + (slot >> 8)}.${slot & 255}`;
-      const cidr = `${base}.0/24`;
-      if (allocated.has(cidr) || (await claimedPrefixes()).some((p) => cidrOverlaps(p.cidr, cidr))) continue;
-      allocated.add(cidr);
-      this.subnets.push(cidr);
-      return { cidr, base, gateway: `${base}.1` };
-    }
-    throw new Error('LabNs.allocSubnet: no free /24 in 10.208.0.0/12');
+    const base = await pickFree24(this.pid * 13 + allocCounter++, allocated);
+    const cidr = `${base}.0/24`;
+    allocated.add(cidr);
+    this.subnets.push(cidr);
+    return { cidr, base, gateway: `${base}.1` };
   }
 
   down(): Promise<void> {
@@ -157,7 +136,11 @@ class Ns implements LabNs {
       }
     };
     kill(this.pid);
-    const gone = (ms: number) => Promise.race([this.exited.then(() => true), sleep(ms).then(() => false)]);
+    const gone = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), ms);
+        void this.exited.then(() => (clearTimeout(t), resolve(true)));
+      });
     if (!(await gone(30_000))) {
       kill(this.rec.unsharePid);
       if (!(await gone(30_000))) throw new Error(`LabNs.down: namespace ${this.pid} did not exit`);

@@ -48,7 +48,7 @@ export async function claimedPrefixes(): Promise<Claimed[]> {
 }
 
 /** Deterministic first guess from `seed`, then pseudo-random probes; always in [0, slots). */
-export function pickSlot(seed: number, attempt: number, slots: number): number {
+function pickSlot(seed: number, attempt: number, slots: number): number {
   if (attempt === 0) return seed % slots;
   return (seed + attempt * 7919 + Math.floor(Math.random() * slots)) % slots;
 }
@@ -63,4 +63,40 @@ export async function assertLabRoute(ip: string): Promise<void> {
   if (r.exitCode !== 0 || !/\bdev lns\d+\b/.test(r.stdout)) {
     throw new Error(`refusing to send traffic to ${ip}: not routed into a lab namespace (${(r.stdout || r.stderr).trim()})`);
   }
+}
+
+/**
+ * Lock-free /30 claim in 10.250.0.0/16 for the root-ns end `hostIf` of an uplink veth: the slot comes
+ * from `seed` (the namespace init pid, unique among live processes); slots any root-ns address or
+ * route covers are skipped; after adding our address, if another interface holds the same /30
+ * (a concurrent claim), we back off and try another slot.
+ */
+export async function claimUplink30(hostIf: string, seed: number): Promise<{ hostIp: string; nsIp: string }> {
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const slot = pickSlot(seed, attempt, 16384);
+    const [c, d] = [slot >> 6, (slot & 63) << 2];
+    const cidr = `10.250.${c}.${d}/30`;
+    if ((await claimedPrefixes()).some((p) => cidrOverlaps(p.cidr, cidr))) continue;
+    const hostIp = `10.250.${c}.${d + 1}`;
+    await run(['ip', 'addr', 'add', `${hostIp}/30`, 'dev', hostIf]);
+    if ((await claimedPrefixes()).some((p) => p.dev !== hostIf && cidrOverlaps(p.cidr, cidr))) {
+      await run(['ip', 'addr', 'del', `${hostIp}/30`, 'dev', hostIf], { allowFail: true });
+      await new Promise((r) => setTimeout(r, Math.random() * 50));
+      continue;
+    }
+    return { hostIp, nsIp: `10.250.${c}.${d + 2}` };
+  }
+  throw new Error('no free /30 in 10.250.0.0/16');
+}
+
+/** First /24 base ("10.X.Y") in 10.208.0.0/12 that overlaps no root-ns address/route and is not in `taken`. */
+export async function pickFree24(seed: number, taken: ReadonlySet<string>): Promise<string> {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const slot = pickSlot(seed, attempt, 4096);
+    const base = `10.${208 + (slot >> 8)}.${slot & 255}`;
+    const cidr = `${base}.0/24`;
+    if (taken.has(cidr) || (await claimedPrefixes()).some((p) => cidrOverlaps(p.cidr, cidr))) continue;
+    return base;
+  }
+  throw new Error('no free /24 in 10.208.0.0/12');
 }

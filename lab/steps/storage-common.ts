@@ -1,0 +1,98 @@
+// Shared by the storage steps: the lab's host-storage spec, the CHAP secret, and the preflight rules
+// (backing directory, free space, portal address, VG size). Preflight problems are collected and
+// thrown as one PreflightError before anything is created.
+import { randomBytes } from 'node:crypto';
+import { PreflightError } from '../core/errors.js';
+import type { StepContext } from '../core/step.js';
+import { need } from '../core/step.js';
+import { GiB, VG_HEADROOM_GIB, chapUserOf, hostStorage, type HostStorage, type ImageSpec } from '../storage/spec.js';
+import '../storage/services.js';
+
+export const specOf = (ctx: StepContext): HostStorage => hostStorage(ctx.lab, ctx.names);
+
+export const gib = (bytes: number): string => `${(bytes / GiB).toFixed(bytes % GiB === 0 ? 0 : 1)} GiB`;
+
+/**
+ * The lab's CHAP credentials, or undefined when storage.chap is off. `create` generates the secret once
+ * (kept 0600 in the lab's secrets file and registered for masking); without it a missing secret
+ * returns undefined so check() stays read-only.
+ */
+export async function chapOf(ctx: StepContext, create: boolean): Promise<{ user: string; password: string } | undefined> {
+  if (!ctx.lab.storage.chap) return undefined;
+  const user = chapUserOf(ctx.names);
+  let s = await ctx.state.secrets();
+  if (!s.chapPassword || s.chapUser !== user) {
+    if (!create) return undefined;
+    // 16 characters: the length every common initiator accepts (some insist on 12-16).
+    s = await ctx.state.updateSecrets({ chapUser: user, chapPassword: randomBytes(12).toString('base64url') });
+  }
+  return { user, password: s.chapPassword! };
+}
+
+/** IPv4 addresses on host interfaces (`ip -j -4 addr show`). */
+export async function hostAddresses(ctx: StepContext): Promise<string[]> {
+  const r = await ctx.host.run(['ip', '-j', '-4', 'addr', 'show']);
+  const rows = JSON.parse(r.stdout || '[]') as { addr_info?: { local?: string }[] }[];
+  return rows.flatMap((x) => (x.addr_info ?? []).flatMap((a) => (a.local ? [a.local] : [])));
+}
+
+/** The portal must be a host address, or the lab bridge's address (present once the network step ran). */
+export async function portalProblem(ctx: StepContext): Promise<string | undefined> {
+  const portal = ctx.names.iscsi.portal;
+  if (portal === ctx.names.network.gateway) return undefined;
+  if ((await hostAddresses(ctx)).includes(portal)) return undefined;
+  return `the iSCSI portal ${portal} is not an address of this host nor the lab bridge address ${ctx.names.network.gateway}`;
+}
+
+/**
+ * Problems with the directory the images go to: missing (only the default one is created for you),
+ * not a directory, read-only, or too small for any single image still to be made.
+ */
+export async function imagesDirProblems(ctx: StepContext, images: readonly ImageSpec[]): Promise<string[]> {
+  const img = need(ctx, 'images');
+  const dir = ctx.names.imagesDir;
+  const p = await img.probeDir(dir);
+  if (!p.exists) {
+    if (ctx.lab.storage.dir !== undefined) return [`storage.dir ${dir} does not exist`];
+    return []; // the default directory under the lab's state dir: created by apply
+  }
+  if (!p.isDir) return [`storage.dir ${dir} is not a directory`];
+  if (!p.writable) return [`the image directory ${dir} is read-only`];
+  const out: string[] = [];
+  for (const i of images) {
+    if ((await img.stat(i.path)).exists) continue;
+    if (p.availBytes !== undefined && i.sizeBytes > p.availBytes)
+      out.push(`${i.path} would be ${gib(i.sizeBytes)} but only ${gib(p.availBytes)} is free in ${dir}`);
+  }
+  return out;
+}
+
+/** Layout lvm: the LUN must hold every root LV plus headroom. */
+export function vgSizeProblem(spec: HostStorage, lunBytes: number): string | undefined {
+  const roots = spec.vg.rootLvs.reduce((a, l) => a + l.sizeBytes, 0);
+  if (roots === 0) return undefined;
+  const needBytes = roots + VG_HEADROOM_GIB * GiB;
+  return lunBytes < needBytes ? `storage.lunGiB ${gib(lunBytes)} cannot hold ${spec.vg.rootLvs.length} root LVs of ${gib(spec.vg.rootLvs[0]!.sizeBytes)} plus ${VG_HEADROOM_GIB} GiB` : undefined;
+}
+
+export async function storageProblems(ctx: StepContext): Promise<string[]> {
+  const spec = specOf(ctx);
+  const out = await imagesDirProblems(ctx, spec.images);
+  const portal = await portalProblem(ctx);
+  if (portal) out.push(portal);
+  const vg = vgSizeProblem(spec, spec.images[0]!.sizeBytes);
+  if (vg) out.push(vg);
+  return out;
+}
+
+export function preflightError(problems: readonly string[]): PreflightError {
+  return new PreflightError(
+    problems.length === 1 ? `host storage: ${problems[0]}` : `host storage has ${problems.length} problems:\n${problems.map((p) => `  ✗ ${p}`).join('\n')}`,
+    { hint: 'fix storage.dir / storage.lunGiB / nodeDefaults.rootGiB in the lab file (or free space), then run `pvelab up` again; nothing was created' },
+  );
+}
+
+/** Throws the PreflightError for `problems`, if any. */
+export function assertNoProblems(problems: readonly string[]): void {
+  if (problems.length > 0) throw preflightError(problems);
+}

@@ -44,7 +44,7 @@ export function describeClusterStatus(s: ClusterStatus, expected: readonly strin
   if (!s.cluster) return 'no cluster';
   const online = s.nodes.filter((n) => n.online).map((n) => n.name);
   const missing = expected.filter((n) => !online.includes(n));
-  return `${s.cluster.name} ${s.cluster.quorate ? 'quorate' : 'NOT quorate'}, ${online.length}/${expected.length} online${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`;
+  return `${s.cluster.name} ${s.cluster.quorate ? 'quorate' : 'NOT quorate'}, ${expected.length - missing.length}/${expected.length} online${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`;
 }
 
 /** The cluster is named `name`, quorate, and every expected node is a member and online. */

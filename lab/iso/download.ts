@@ -5,9 +5,9 @@
 // deletes the .part and is refused; nothing unverified ever carries the final name.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat, readFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { InterruptedError, LabError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/state.js';
 import { sleep } from '../core/wait.js';
@@ -68,6 +68,7 @@ export async function downloadVerified(o: DownloadOptions): Promise<DownloadResu
   const part = `${o.dest}.part`;
   const retries = o.retries ?? 5;
   const want = o.sha256.toLowerCase();
+  await mkdir(dirname(o.dest), { recursive: true });
   const st: HashState = { hash: createHash('sha256'), bytes: -1 };
   let resumes = 0;
   let attempt = 0;

@@ -5,9 +5,9 @@
 // (boot images stay at their LBAs, UUID preserved), verify, rename to <out>. The stock grub.cfg then
 // offers the Automated entry with a 10 s timeout; the answer comes from a PROXMOX-AIS medium (media.ts).
 import { constants } from 'node:fs';
-import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LabError } from '../core/errors.js';
 import type { Runner } from '../exec/runner.js';
 import { assertAutoInstallCapable, readIsoFile, volumeUuid } from './inspect.js';
@@ -61,6 +61,7 @@ export async function prepareIso(host: Runner, source: string, out: string, rel:
   try {
     const modeFile = join(work, 'auto-installer-mode.toml');
     await writeFile(modeFile, modeFileText(rel));
+    await mkdir(dirname(out), { recursive: true });
     await rm(tmp, { force: true });
     await copyFile(source, tmp, constants.COPYFILE_FICLONE);
     await host.run(['xorriso', '-boot_image', 'any', 'keep', '-volume_date', 'uuid', uuid, '-dev', tmp, '-map', modeFile, MODE_FILE_PATH]);

@@ -1,11 +1,11 @@
 // Shared by the storage steps: the lab's host-storage spec, the CHAP secret, and the preflight rules
-// (backing directory, free space, portal address, VG size). Preflight problems are collected and
+// (backing directory, free space, portal address; the LUN-vs-root-LVs size is a lab-file rule). Preflight problems are collected and
 // thrown as one PreflightError before anything is created.
 import { randomBytes } from 'node:crypto';
 import { PreflightError } from '../core/errors.js';
 import type { StepContext } from '../core/step.js';
 import { need } from '../core/step.js';
-import { GiB, VG_HEADROOM_GIB, chapUserOf, hostStorage, type HostStorage, type ImageSpec } from '../storage/spec.js';
+import { GiB, chapUserOf, hostStorage, type HostStorage, type ImageSpec } from '../storage/spec.js';
 import '../storage/services.js';
 
 export const specOf = (ctx: StepContext): HostStorage => hostStorage(ctx.lab, ctx.names);
@@ -67,21 +67,12 @@ export async function imagesDirProblems(ctx: StepContext, images: readonly Image
   return out;
 }
 
-/** Layout lvm: the LUN must hold every root LV plus headroom. */
-export function vgSizeProblem(spec: HostStorage, lunBytes: number): string | undefined {
-  const roots = spec.vg.rootLvs.reduce((a, l) => a + l.sizeBytes, 0);
-  if (roots === 0) return undefined;
-  const needBytes = roots + VG_HEADROOM_GIB * GiB;
-  return lunBytes < needBytes ? `storage.lunGiB ${gib(lunBytes)} cannot hold ${spec.vg.rootLvs.length} root LVs of ${gib(spec.vg.rootLvs[0]!.sizeBytes)} plus ${VG_HEADROOM_GIB} GiB` : undefined;
-}
 
 export async function storageProblems(ctx: StepContext): Promise<string[]> {
   const spec = specOf(ctx);
   const out = await imagesDirProblems(ctx, spec.images);
   const portal = await portalProblem(ctx);
   if (portal) out.push(portal);
-  const vg = vgSizeProblem(spec, spec.images[0]!.sizeBytes);
-  if (vg) out.push(vg);
   return out;
 }
 

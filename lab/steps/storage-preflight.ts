@@ -1,5 +1,5 @@
 // Gate before any storage object exists: the image directory (present, a directory, writable), room for
-// every image still to be made, the portal address, and (layout lvm) a LUN big enough for the root LVs.
+// every image still to be made, and the portal address (the LUN-vs-root-LVs size is a lab-file rule).
 // All problems are reported together as one PreflightError; nothing to undo.
 import type { Step, StepStatus } from '../core/step.js';
 import { assertNoProblems, storageProblems } from './storage-common.js';

@@ -7,8 +7,6 @@ import { shortHash } from '../config/names.js';
 
 export const ISCSI_PORT = 3260;
 export const GiB = 2 ** 30;
-/** Room the VG keeps beside the root LVs for PVE's guest disks and LVM metadata. */
-export const VG_HEADROOM_GIB = 4;
 
 export interface LunSpec {
   lun: number;

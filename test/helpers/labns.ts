@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NsRecord, killRecordSync, procStart, removeRecord, writeRecord } from './nsreg.js';
 import { type RunOpts, type RunResult, run, sleep } from './run.js';
-import { claimUplink30, pickFree24 } from './netalloc.js';
+import { cidrOverlaps, claimUplink30, claimedPrefixes, pickFree24 } from './netalloc.js';
 
 const INIT = process.env.PVELAB_NS_INIT ?? fileURLToPath(new URL('./ns-init.sh', import.meta.url));
 
@@ -99,6 +99,9 @@ class Ns implements LabNs {
 
   async uplink(cidr: string): Promise<void> {
     const l = await this.link();
+    // Never shadow a network the root ns already knows (the machine's LAN, another namespace's guests).
+    const clash = (await claimedPrefixes()).find((p) => p.dev !== l.hostIf && cidrOverlaps(p.cidr, cidr));
+    if (clash) throw new Error(`LabNs.uplink(${cidr}): overlaps ${clash.cidr} on ${clash.dev ?? '?'} in the root ns; use allocSubnet()`);
     const r = await run(['ip', 'route', 'add', cidr, 'via', l.nsIp, 'dev', l.hostIf], { allowFail: true });
     if (r.exitCode !== 0) {
       throw new Error(`LabNs.uplink(${cidr}): ${r.stderr.trim()} — is ${cidr} routed by another namespace? use allocSubnet()`);
@@ -217,8 +220,9 @@ export async function startLabNs(opts: LabNsOpts = {}): Promise<LabNs> {
   };
   writeRecord(rec);
   const fail = (why: string): never => {
+    const log = safeRead(join(dir, 'ns.log')); // read before killRecordSync removes dir
     killRecordSync(rec);
-    throw new Error(`startLabNs(${label}): ${why}\n--- ns.log ---\n${safeRead(join(dir, 'ns.log'))}`);
+    throw new Error(`startLabNs(${label}): ${why}\n--- ns.log ---\n${log}`);
   };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
   while (!existsSync(join(dir, 'ready'))) {

@@ -21,10 +21,11 @@ export async function chapOf(ctx: StepContext, create: boolean): Promise<{ user:
   if (!ctx.lab.storage.chap) return undefined;
   const user = chapUserOf(ctx.names);
   let s = await ctx.state.secrets();
-  if (!s.chapPassword || s.chapUser !== user) {
+  if (!s.chapPassword) {
     if (!create) return undefined;
-    // 16 characters: the length every common initiator accepts (some insist on 12-16).
-    s = await ctx.state.updateSecrets({ chapUser: user, chapPassword: randomBytes(12).toString('base64url') });
+    // 16 characters: the length every common initiator accepts (some insist on 12-16). Only the secret is
+    // stored: the user name is derived, and everything in the secrets file is masked in output.
+    s = await ctx.state.updateSecrets({ chapPassword: randomBytes(12).toString('base64url') });
   }
   return { user, password: s.chapPassword! };
 }

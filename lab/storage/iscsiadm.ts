@@ -6,6 +6,7 @@
 //   CHAP secret: written into the node record file from stdin (iscsiadm only takes it on argv).
 import { LabError } from '../core/errors.js';
 import type { Runner } from '../exec/runner.js';
+import { writePrivateFile } from './tgt.js';
 
 /** iscsiadm exit codes we act on (include/iscsi_err.h). */
 export const ISCSI_ERR = { SESS_NOT_FOUND: 2, LOGIN: 5, TRANS_TIMEOUT: 8, SESS_EXISTS: 15, FATAL_LOGIN: 19, ISCSID_NOTCONN: 20, NO_OBJS_FOUND: 21, LOGIN_AUTH_FAILED: 24 } as const;
@@ -119,7 +120,7 @@ export class IscsiAdm {
     const file = this.recordPath(n);
     const cur = await this.runner.run(['cat', '--', file], { allowExit: [1] });
     if (cur.exitCode !== 0) throw new LabError(`open-iscsi node record ${file} not found`, { hint: 'is this open-iscsi ≥ 2.0-873 (records under /etc/iscsi/nodes/<iqn>/<ip>,<port>,<tpgt>/)?' });
-    await this.runner.run(['install', '-m', '600', '/dev/stdin', file], { input: setRecordValues(cur.stdout, { 'node.session.auth.password': password }) });
+    await writePrivateFile(this.runner, file, setRecordValues(cur.stdout, { 'node.session.auth.password': password }));
   }
 
   recordPath(n: IscsiNode, iface = 'default'): string {

@@ -137,14 +137,24 @@ export class Tgt {
   async writeConf(path: string, content: string): Promise<void> {
     const dirOk = (await this.runner.run(['test', '-d', this.confDir], { allowExit: [1] })).exitCode === 0;
     if (!dirOk) throw new LabError(`tgt's configuration directory ${this.confDir} does not exist`, { hint: 'install tgt: apt-get install -y tgt' });
-    const tmp = `${path}.pvelab-tmp`;
-    await this.runner.run(['install', '-m', '600', '/dev/stdin', tmp], { input: content });
-    await this.runner.run(['mv', '-f', '--', tmp, path]);
+    await writePrivateFile(this.runner, path, content);
   }
 
   async removeFile(path: string): Promise<void> {
     await this.runner.run(['rm', '-f', '--', path]);
   }
+}
+
+/**
+ * Writes `content` to `path` with mode 0600 through a runner: the file is created empty with 0600 first
+ * (install), filled from stdin by dd (which reads fd 0 directly: Node hands children a socket, which
+ * /dev/stdin cannot open), then renamed over the target. The content never appears on a command line.
+ */
+export async function writePrivateFile(runner: Runner, path: string, content: string): Promise<void> {
+  const tmp = `${path}.pvelab-tmp`;
+  await runner.run(['install', '-m', '600', '/dev/null', tmp]);
+  await runner.run(['dd', `of=${tmp}`, 'status=none'], { input: content });
+  await runner.run(['mv', '-f', '--', tmp, path]);
 }
 
 function range(from: number, to: number): number[] {

@@ -41,7 +41,9 @@ function host(opts: { loginExit?: number } = {}) {
     .on((a) => a[0] === 'iscsiadm' && a.includes('new'), { stdout: `New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] 10.77.5.1,3260,1 ${IQN}] added\n` })
     .on((a) => a[0] === 'iscsiadm' && a.includes('update'), {})
     .on(['cat', '--'], { stdout: fixture('iscsiadm-node-record.txt') })
-    .on(['install', '-m', '600', '/dev/stdin'], {})
+    .on(['install', '-m', '600', '/dev/null'], {})
+    .on(['dd'], {})
+    .on(['mv', '-f', '--'], {})
     .on((a) => a[0] === 'iscsiadm' && a.includes('--login'), () => {
       if (opts.loginExit) return { exitCode: opts.loginExit, stderr: fixture('iscsiadm-login-auth.stderr.txt') };
       session = true;
@@ -72,9 +74,9 @@ describe('host login step (layout lvm)', () => {
     const secret = (await ctx.state.secrets()).chapPassword!;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{16}$/);
     for (const c of r.calls) expect(c.argv.join(' ')).not.toContain(secret);
-    const write = r.calls.find((c) => c.argv[0] === 'install')!;
-    expect(write.argv).toEqual(['install', '-m', '600', '/dev/stdin', `/etc/iscsi/nodes/${IQN}/10.77.5.1,3260,1/default`]);
-    expect(write.input).toContain(`node.session.auth.password = ${secret}\n# END RECORD`);
+    const rec = `/etc/iscsi/nodes/${IQN}/10.77.5.1,3260,1/default`;
+    expect(r.commands('install', 'dd', 'mv')).toEqual([`install -m 600 /dev/null ${rec}.pvelab-tmp`, `dd of=${rec}.pvelab-tmp status=none`, `mv -f -- ${rec}.pvelab-tmp ${rec}`]);
+    expect(r.calls.find((c) => c.argv[0] === 'dd')!.input).toContain(`node.session.auth.password = ${secret}\n# END RECORD`);
     expect(r.commands('readlink')).toContain(`readlink -e -- /dev/disk/by-path/${BYPATH}`);
     expect(await hostLoginStep.check(ctx)).toEqual({ kind: 'done', detail: `/dev/sdb (${BYPATH})` });
   });
@@ -84,7 +86,7 @@ describe('host login step (layout lvm)', () => {
     const ctx = makeCtx(testLab(), r, { iscsiadm: new IscsiAdm(r) });
     await hostLoginStep.apply(ctx);
     expect(r.commands('iscsiadm').some((c) => c.includes('auth'))).toBe(false);
-    expect(r.commands('install')).toEqual([]);
+    expect(r.commands('install', 'dd')).toEqual([]);
   });
 
   it('turns an authorization failure (exit 24) into one error with a hint', async () => {

@@ -10,7 +10,9 @@ import '../storage/services.js';
 
 export const specOf = (ctx: StepContext): HostStorage => hostStorage(ctx.lab, ctx.names);
 
-export const gib = (bytes: number): string => `${(bytes / GiB).toFixed(bytes % GiB === 0 ? 0 : 1)} GiB`;
+/** Human size: whole or one-decimal GiB, MiB below 1 GiB. */
+export const gib = (bytes: number): string =>
+  bytes < GiB && bytes > 0 ? `${Math.round(bytes / 2 ** 20)} MiB` : `${(bytes / GiB).toFixed(bytes % GiB === 0 ? 0 : 1)} GiB`;
 
 /**
  * The lab's CHAP credentials, or undefined when storage.chap is off. `create` generates the secret once

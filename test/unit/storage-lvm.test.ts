@@ -142,7 +142,7 @@ describe('root LV step', () => {
 
   it('stops before lvcreate when the VG is too small, and surfaces lvcreate\'s own failure', async () => {
     const r = new FakeRunner().on(['vgs'], { stdout: fixture('vgs.json.txt') }).on(['lvs'], { stdout: lvs16 });
-    await expect(rootLvsStep.apply(makeCtx(lab, r, services(r)))).rejects.toThrow(/volume group vg_t1 has 0.2 GiB free, the missing root LVs need 16 GiB/);
+    await expect(rootLvsStep.apply(makeCtx(lab, r, services(r)))).rejects.toThrow(/volume group vg_t1 has 180 MiB free, the missing root LVs need 16 GiB/);
     expect(r.commands('lvcreate')).toEqual([]);
     const r2 = new FakeRunner().on(['vgs'], { stdout: vgBig }).on(['lvs'], { stdout: lvs16 }).on(['lvchange'], {}).on(['lvcreate'], { exitCode: 5, stderr: fixture('lvcreate-nospace.stderr.txt') });
     const err = await rootLvsStep.apply(makeCtx(lab, r2, services(r2))).catch((e: unknown) => e);
@@ -154,7 +154,7 @@ describe('root LV step', () => {
 
   it('calls an untagged or resized LV drift', async () => {
     const r = new FakeRunner().on(['vgs'], { stdout: vgBig }).on(['lvs'], { stdout: fixture('lvs.json.txt') });
-    expect(await rootLvsStep.check(makeCtx(lab, r, services(r)))).toMatchObject({ kind: 'drift', detail: 'vg_t1/lv_pve1 is 0.0 GiB, the lab wants 16 GiB' });
+    expect(await rootLvsStep.check(makeCtx(lab, r, services(r)))).toMatchObject({ kind: 'drift', detail: 'vg_t1/lv_pve1 is 32 MiB, the lab wants 16 GiB' });
     const untagged = edited('lvs.json.txt', 'lv', (rows) => rows.map((x) => ({ ...x, lv_tags: '' })));
     const r2 = new FakeRunner().on(['vgs'], { stdout: vgBig }).on(['lvs'], { stdout: untagged });
     expect(await rootLvsStep.check(makeCtx(lab, r2, services(r2)))).toMatchObject({ kind: 'drift', detail: 'vg_t1/lv_pve1 exists without the tag pvelab_t1' });

@@ -34,6 +34,11 @@ export interface SourceContext {
 }
 
 const resolved = new Map<string, Promise<ResolvedIso>>();
+const warned = new Set<string>();
+const warnOnce = (log: Logger, text: string) => {
+  if (!warned.has(text)) log.warn(text);
+  warned.add(text);
+};
 
 /** Reads the mirror's listing and SHA256SUMS and resolves `spec` (memoized per mirror + spec). */
 export function resolveFromMirror(mirror: string, spec: string, signal?: AbortSignal): Promise<ResolvedIso> {
@@ -46,7 +51,7 @@ export function resolveFromMirror(mirror: string, spec: string, signal?: AbortSi
       const listing = await fetchText(base, { signal, retries: 1 }).then(parseIndexHtml, () => undefined);
       return resolveIso(spec, sums, listing && listing.length > 0 ? listing : undefined, base);
     })();
-    p.catch(() => resolved.delete(key));
+    p.catch(() => {}); // kept, failure included: one attempt per process, not one per step call
     resolved.set(key, p);
   }
   return p;
@@ -70,6 +75,10 @@ export async function isoSource(ctx: SourceContext): Promise<IsoSource> {
         hint: err instanceof LabError ? err.hint : 'pass an existing Proxmox VE ISO with --iso FILE',
       });
     });
+    const spec = ctx.lab.pve.release;
+    const major = /^latest-(\d+)$/.exec(spec)?.[1];
+    if ((major && Number(major) !== info.release.major) || (!major && spec !== info.release.id))
+      warnOnce(ctx.log, `pve.iso ${pin} is Proxmox VE ${info.release.id}; pve.release "${spec}" is ignored`);
     return { release: info.release, path: pin, pinned: true, prepared: join(dir, preparedIsoName(info.release)) };
   }
   const spec = ctx.lab.pve.release;
@@ -89,7 +98,7 @@ export async function isoSource(ctx: SourceContext): Promise<IsoSource> {
     const major = /^latest-(\d+)$/.exec(spec)?.[1];
     const cached = major ? await newestCached(dir, Number(major)) : undefined;
     if (!cached || !(err instanceof LabError) || /cannot be downloaded|no Proxmox VE/.test(err.message)) throw err;
-    ctx.log.warn(`${err.message}; using the newest cached ISO, Proxmox VE ${cached.id}`);
+    warnOnce(ctx.log, `${err.message}; using the newest cached ISO, Proxmox VE ${cached.id}`);
     return at(cached);
   }
 }

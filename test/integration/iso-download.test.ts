@@ -87,11 +87,10 @@ const fresh = (name: string) => {
   return { dest, part: `${dest}.part` };
 };
 
-function ctxFor(mirror: string, rel: string, progress: string[]) {
-  const lab = resolveLab(parseLabObject({ name: 'dl', network: { cidr: '10.99.0.0/24' }, pve: { release: rel, isoMirror: `http://${th.address}/${mirror}/` } }), []);
+function ctxFor(mirror: string, rel: string, progress: string[], log = memoryLogger(), port = 80) {
+  const lab = resolveLab(parseLabObject({ name: 'dl', network: { cidr: '10.99.0.0/24' }, pve: { release: rel, isoMirror: `http://${th.address}:${port}/${mirror}/` } }), []);
   const names = labNames(lab, join(work, 'home'));
   const state = new LabState(names.stateDir, lab.name);
-  const log = memoryLogger();
   return (_s: Step, p: (t: string) => void): StepContext => ({
     lab, names, log, host: new LocalRunner(), state, signal: new AbortController().signal, services: {}, dryRun: false,
     progress: (t) => (progress.push(t), p(t)),
@@ -115,6 +114,14 @@ describe('ISO download', () => {
     requests.length = 0;
     expect((await runUp([isoFetchStep], ctxFor('iso', 'latest-9', [])))[0]!.result).toBe('already done');
     expect(isoRequests()).toEqual([]);
+  });
+
+  it('latest-9 with the mirror unreachable falls back to the newest verified cached ISO, with a warning', async () => {
+    const log = memoryLogger();
+    const st = await isoFetchStep.check(ctxFor('iso', 'latest-9', [], log, 81)(isoFetchStep, () => {})); // nothing listens on :81
+    expect(st).toMatchObject({ kind: 'done', detail: expect.stringContaining('Proxmox VE 9.9-1, verified') });
+    expect(log.lines.join('\n')).toMatch(/warning: cannot read http.*SHA256SUMS.*using the newest cached ISO, Proxmox VE 9.9-1/);
+    await expect(isoFetchStep.check(ctxFor('iso', 'latest-8', [], log, 81)(isoFetchStep, () => {}))).rejects.toThrow(/cannot read/);
   });
 
   it('iso.fetch refuses a bad hash: nothing is kept under the ISO name, the .part is gone', async () => {

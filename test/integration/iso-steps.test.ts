@@ -35,7 +35,7 @@ function setup(iso: string, release = '8.3-1') {
   const state = new LabState(names.stateDir, lab.name);
   const log = memoryLogger();
   const ctx = (_s: Step, progress: (t: string) => void): StepContext => ({ lab, names, log, host, state, signal: new AbortController().signal, services: {}, progress, dryRun: false });
-  return { lab, names, state, ctx, release };
+  return { lab, names, state, ctx, release, log };
 }
 
 beforeAll(async () => {
@@ -60,6 +60,7 @@ describe('iso and answer steps with a pinned ISO', () => {
     const src = await isoSource(t.ctx(isoFetchStep, () => {}));
     expect(src).toMatchObject({ path: stock, pinned: true, prepared: join(work, 'cache', 'proxmox-ve_8.3-1-auto-from-partition.iso') });
     expect(src.release.id).toBe('8.3-1');
+    expect(t.log.lines.filter((l) => l.includes('pve.release "latest-9" is ignored'))).toHaveLength(1); // warned once
   });
 
   it("writes every node's answer medium: PROXMOX-AIS, 0600, the node's MAC, clean under 8.3's rules", async () => {

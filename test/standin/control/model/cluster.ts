@@ -1,0 +1,246 @@
+// The stand-in cluster model: nodes and their hardware state, corosync membership, pmxcfs, the HA
+// daemons of every running node, guests, journals. Hardware changes come from outside (libvirt
+// observer or tests): powerOn/powerOff/setLink/bootDone. Commands reach it through cmd/handle.ts.
+// Ordering contract: a node boots (powerOn -> `boot` later, or bootDone() from the live agent),
+// then its services start (watchdog-mux, pve-ha-lrm, pve-ha-crm); power off and watchdog reset kill
+// them at once, the other nodes notice through corosync `membership` later.
+import { createHash } from 'node:crypto';
+import type { Clock } from './clock.js';
+import { Pmxcfs, type CfsView, emptyDb } from './cfs.js';
+import { type Effects, Guests, NO_EFFECTS } from './guests.js';
+import type { HaContext } from './ha/context.js';
+import { Crm } from './ha/crm.js';
+import { HaEnv } from './ha/env.js';
+import { Lrm } from './ha/lrm.js';
+import { WatchdogMux } from './ha/watchdog.js';
+import { Journal } from './journal.js';
+import { type IscsiTarget, LocalState } from './local.js';
+import { type Release, release } from './release.js';
+import { type Timing, timing } from './timing.js';
+import { type Member, type NodeState, World } from './world.js';
+import { logMembership } from './membership-log.js';
+import { defaultStorage } from './storage.js';
+
+export interface ModelNode {
+  name: string;
+  ip: string;
+  prefix?: number;
+  gateway?: string;
+  password: string;
+  release?: string;
+  rootfs?: 'ext4' | 'zfs';
+  /** extra block devices of the node (name -> bytes), e.g. { vdb: 16 GiB } for a ZFS pool */
+  disks?: Record<string, number>;
+}
+
+export interface ModelOptions {
+  clock: Clock;
+  release: string;
+  nodes: ModelNode[];
+  scale?: number;
+  timing?: Timing;
+  effects?: Effects;
+  /** finish booting `boot` after power on (default true); the live stand-in calls bootDone() itself */
+  autoBoot?: boolean;
+  san?: IscsiTarget[];
+}
+
+interface Runtime {
+  crm?: Crm;
+  lrm?: Lrm;
+  wd: WatchdogMux;
+  pids: Map<string, number>;
+}
+
+export class ClusterModel implements HaContext {
+  readonly clock: Clock;
+  readonly t: Timing;
+  readonly world: World;
+  readonly cfs: Pmxcfs;
+  readonly journal = new Journal();
+  readonly guests: Guests;
+  readonly local: LocalState;
+  readonly notifications: Array<{ t: number; node: string; msg: string }> = [];
+  effects: Effects;
+  readonly clusterRelease: Release;
+  private readonly rt = new Map<string, Runtime>();
+  private readonly diskMap = new Map<string, Record<string, number>>();
+  private readonly autoBoot: boolean;
+
+  constructor(o: ModelOptions) {
+    this.clock = o.clock;
+    this.t = o.timing ?? timing(o.scale ?? 1);
+    this.effects = o.effects ?? NO_EFFECTS;
+    this.autoBoot = o.autoBoot ?? true;
+    this.clusterRelease = release(o.release);
+    this.cfs = new Pmxcfs(this.t.lockLifetime);
+    this.world = new World(this.clock, this.t, () => this.members());
+    this.local = new LocalState(o.san ?? []);
+    for (const n of o.nodes) {
+      const st = this.world.addNode({ name: n.name, ip: n.ip, prefix: n.prefix ?? 24, gateway: n.gateway, password: n.password, release: release(n.release ?? o.release) });
+      const db = emptyDb();
+      db.storage = defaultStorage(n.rootfs ?? 'ext4');
+      this.cfs.local.set(n.name, db);
+      if (n.rootfs === 'zfs') this.local.pools(n.name).set('rpool', { name: 'rpool', devices: ['vda3'], size: 32 * 2 ** 30, raid: '', created: this.clock.now() });
+      this.diskMap.set(st.name, { ...(n.disks ?? {}) });
+    }
+    this.guests = new Guests(this.clock, this.t, () => this.effects, (n) => this.view(n), () => this.world.nodes.keys(), (n) => (this.world.nodes.get(n)?.up ? this.world.get(n).bootId : ''));
+    this.world.onMembership((changed) => {
+      this.cfs.syncQuorum((n) => this.world.quorate(n));
+      logMembership(this, changed);
+    });
+  }
+
+  // --- HaContext ---
+  get agent() {
+    return this.guests.agent;
+  }
+
+  members(): Map<string, Member> {
+    return new Map((this.cfs.cluster?.corosync?.nodes ?? []).map((n) => [n.name, { nodeid: n.nodeid, votes: n.votes }]));
+  }
+
+  release(node: string): Release {
+    return this.world.get(node).release;
+  }
+
+  disks(node: string): Record<string, number> {
+    return this.diskMap.get(node) ?? {};
+  }
+
+  node(name: string): NodeState {
+    return this.world.get(name);
+  }
+
+  view(node: string): CfsView {
+    return this.cfs.view(node, this.world.quorate(node));
+  }
+
+  log(node: string, unit: string, prio: number, msg: string, ident = unit): void {
+    const n = this.world.get(node);
+    this.journal.add({ t: this.clock.now(), node, unit, ident, pid: ident === 'systemd' ? 1 : this.pid(node, unit), prio, msg, boot: n.bootId });
+  }
+
+  pid(node: string, unit: string): number {
+    const rt = this.runtime(node);
+    let p = rt.pids.get(unit);
+    if (p === undefined) {
+      const n = this.world.get(node);
+      const h = createHash('md5').update(`${node}|${unit}|${n.boots}|${rt.pids.size}`).digest().readUInt16BE(0);
+      p = 900 + (h % 2000);
+      rt.pids.set(unit, p);
+    }
+    return p;
+  }
+
+  /** restart of a service gives it a new pid (pve-cluster after a join, ...) */
+  newPid(node: string, unit: string): void {
+    this.runtime(node).pids.delete(unit);
+  }
+
+  notify(node: string, msg: string): void {
+    this.notifications.push({ t: this.clock.now(), node, msg });
+  }
+
+  watchdog(node: string): WatchdogMux {
+    return this.runtime(node).wd;
+  }
+
+  private runtime(node: string): Runtime {
+    let rt = this.rt.get(node);
+    if (!rt) {
+      rt = { pids: new Map(), wd: undefined as unknown as WatchdogMux };
+      rt.wd = new WatchdogMux(this.clock, this.t, (who) => this.pid(node, who === 'crm' ? 'pve-ha-crm' : 'pve-ha-lrm'),
+        (msg) => this.log(node, 'watchdog-mux', 4, msg), () => this.watchdogReset(node));
+      this.rt.set(node, rt);
+    }
+    return rt;
+  }
+
+  // --- hardware (observer side) ---
+  powerOn(name: string): void {
+    const n = this.world.get(name);
+    if (n.powered) return;
+    n.powered = true;
+    this.startBoot(n);
+  }
+
+  private startBoot(n: NodeState): void {
+    this.world.newBootId(n);
+    this.runtime(n.name).pids.clear();
+    const boot = n.bootId;
+    if (this.autoBoot) this.clock.setTimer(this.t.boot, () => n.bootId === boot && n.powered && this.bootDone(n.name));
+  }
+
+  /** OS is up: pve services start. */
+  bootDone(name: string): void {
+    const n = this.world.get(name);
+    if (!n.powered || n.up) return;
+    n.up = true;
+    const rt = this.runtime(name);
+    for (const [unit, desc] of [['pve-ha-lrm', 'PVE Local HA Resource Manager Daemon'], ['pve-ha-crm', 'PVE Cluster HA Resource Manager Daemon']] as const) {
+      this.log(name, unit, 6, `Starting ${unit}.service - ${desc}...`, 'systemd');
+      this.log(name, unit, 6, 'starting server');
+      this.log(name, unit, 6, `Started ${unit}.service - ${desc}.`, 'systemd');
+    }
+    rt.lrm = new Lrm(new HaEnv(this, name, 'pve-ha-lrm'));
+    rt.crm = new Crm(new HaEnv(this, name, 'pve-ha-crm'));
+    void rt.lrm.run();
+    void rt.crm.run();
+    this.world.changed();
+  }
+
+  private stopNode(name: string): void {
+    const n = this.world.get(name);
+    n.up = false;
+    const rt = this.runtime(name);
+    rt.crm?.kill();
+    rt.lrm?.kill();
+    rt.crm = rt.lrm = undefined;
+    rt.wd.kill();
+    this.guests.nodeDown(name);
+    this.world.changed();
+  }
+
+  powerOff(name: string): void {
+    const n = this.world.get(name);
+    if (!n.powered) return;
+    n.powered = false;
+    this.stopNode(name);
+  }
+
+  /** softdog fired: hard reset (the machine reboots; the live stand-in resets the VM for real) */
+  private watchdogReset(name: string): void {
+    const n = this.world.get(name);
+    if (!n.powered) return;
+    this.notify(name, `watchdog: node '${name}' reset`);
+    this.stopNode(name);
+    this.effects.resetNode(name);
+    this.startBoot(n);
+  }
+
+  setLink(name: string, up: boolean): void {
+    const n = this.world.get(name);
+    if (n.linked === up) return;
+    n.linked = up;
+    this.world.changed();
+  }
+
+  crmState(node: string): string | undefined {
+    return this.rt.get(node)?.crm?.state;
+  }
+
+  lrmState(node: string): string | undefined {
+    return this.rt.get(node)?.lrm?.state;
+  }
+
+  /** stop every daemon (end of test / daemon shutdown) */
+  shutdown(): void {
+    for (const name of this.world.nodes.keys()) {
+      const rt = this.rt.get(name);
+      rt?.crm?.kill();
+      rt?.lrm?.kill();
+      rt?.wd.kill();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// Node-local and SAN facts that are not in /etc/pve: ZFS pools per node, the template cache of the
+// `local` dir storage per node, and the iSCSI targets the stand-in can "see" (with the LVM volume
+// group each shared LUN carries, the LUN being shared by every node). by-id names follow what tgt
+// LUNs look like on Linux ("scsi-3" + NAA 6 id 6000000000000000 0e000000 <tid> <lun>; modelled).
+
+export interface IscsiLun {
+  lun: number;
+  size: number; // bytes
+}
+
+export interface IscsiTarget {
+  portal: string; // ip[:port]
+  target: string; // IQN
+  tid?: number;
+  luns: IscsiLun[];
+}
+
+export interface Zpool {
+  name: string;
+  devices: string[];
+  size: number; // bytes
+  raid: string; // '' (stripe) | mirror | raidz...
+  created: number;
+}
+
+export function lunById(tid: number, lun: number): string {
+  const h = (n: number) => n.toString(16).padStart(4, '0');
+  return `scsi-36000000000000000${'0e000000'}${h(tid)}${h(lun)}`;
+}
+
+export function portalHost(p: string): string {
+  return p.replace(/:\d+$/, '');
+}
+
+export class LocalState {
+  readonly zpools = new Map<string, Map<string, Zpool>>();
+  readonly templates = new Map<string, Set<string>>();
+  /** LUN by-id -> volume group created on it (cluster-wide: the LUN is shared) */
+  readonly lunVg = new Map<string, string>();
+  /** volume group -> logical volumes (name -> bytes) */
+  readonly lvs = new Map<string, Map<string, number>>();
+  /** aplinfo index downloaded by `pveam update` (node -> true) */
+  readonly aplUpdated = new Set<string>();
+
+  constructor(readonly san: IscsiTarget[]) {}
+
+  pools(node: string): Map<string, Zpool> {
+    let m = this.zpools.get(node);
+    if (!m) this.zpools.set(node, (m = new Map()));
+    return m;
+  }
+
+  cache(node: string): Set<string> {
+    let s = this.templates.get(node);
+    if (!s) this.templates.set(node, (s = new Set()));
+    return s;
+  }
+
+  targetsAt(portal: string): IscsiTarget[] {
+    return this.san.filter((t) => portalHost(t.portal) === portalHost(portal));
+  }
+
+  lvsOf(vg: string): Map<string, number> {
+    let m = this.lvs.get(vg);
+    if (!m) this.lvs.set(vg, (m = new Map()));
+    return m;
+  }
+}

@@ -2,7 +2,7 @@
 // bridge with the portal address inside it (what the network step makes), and two initiator hosts as
 // network namespaces inside the lab namespace — "inhost" on the lab bridge (inside the ACL) and
 // "outhost" on a routed link from another subnet (outside the ACL). Everything dies with the namespace.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLabObject, resolveLab } from '../../lab/config/load.js';
@@ -16,6 +16,22 @@ import { nsRunner } from '../../lab/storage/prefix-runner.js';
 import { storageServices } from '../../lab/storage/services.js';
 import { startLabNs, type LabNs } from '../helpers/labns.js';
 import type { RunResult } from '../helpers/run.js';
+
+const PROGRAMS: Record<string, string> = {
+  tgtd: 'tgt', tgtadm: 'tgt', 'tgt-admin': 'tgt', 'iscsi-ls': 'libiscsi-bin', 'iscsi-inq': 'libiscsi-bin', 'iscsi-readcapacity16': 'libiscsi-bin',
+  'qemu-io': 'qemu-utils', 'qemu-img': 'qemu-utils', vgcreate: 'lvm2', vgcfgrestore: 'lvm2', losetup: 'mount', 'mkfs.ext4': 'e2fsprogs',
+  nsenter: 'util-linux', unshare: 'util-linux', virsh: 'libvirt-clients', libvirtd: 'libvirt-daemon-system',
+};
+export const QEMU_ISCSI = '/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so';
+
+/** The first missing prerequisite of a storage test, named with its package; undefined when all are there. */
+export function missingPrereq(programs: string[]): string | undefined {
+  if (process.getuid?.() !== 0) return 'root (namespaces, loop devices)';
+  const path = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  for (const p of programs) if (!path.some((d) => existsSync(join(d, p)))) return `${p} (apt-get install ${PROGRAMS[p] ?? p})`;
+  if (programs.includes('qemu-io') && !existsSync(QEMU_ISCSI)) return `QEMU's iSCSI driver ${QEMU_ISCSI} (apt-get install qemu-block-extra)`;
+  return undefined;
+}
 
 /** Records every argv (and stdin) that goes through it, for "no secret on argv" assertions. */
 export class RecordingRunner implements Runner {

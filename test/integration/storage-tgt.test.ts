@@ -9,9 +9,10 @@ import { nodeRootIqn } from '../../lab/storage/spec.js';
 import { parseTgtShowTargets } from '../../lab/storage/tgt-show.js';
 import { storageSteps } from '../../lab/steps/storage-steps.js';
 import { targetStep } from '../../lab/steps/storage-target.js';
-import { iscsiUrl, startStorageNs, type StorageNs } from './storage-env.js';
+import { iscsiUrl, missingPrereq, startStorageNs, type StorageNs } from './storage-env.js';
 
 const DECOY = 'iqn.2003-01.org.example:decoy';
+const missing = missingPrereq(['tgtd', 'tgtadm', 'tgt-admin', 'iscsi-ls', 'iscsi-inq', 'iscsi-readcapacity16', 'qemu-io', 'qemu-img', 'nsenter', 'unshare']);
 let env: StorageNs;
 let secret = '';
 
@@ -30,6 +31,7 @@ async function restartTgtd(): Promise<void> {
 }
 
 beforeAll(async () => {
+  if (missing) return;
   env = await startStorageNs('storage-tgt');
   // A target that is not ours: open to everyone, with its own LUN and account. It must survive undo.
   await env.sh(`truncate -s 64M ${env.dir}/decoy.img
@@ -40,7 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => env?.down());
 
-describe('tgt target through the storage steps (layout iscsi, CHAP on)', () => {
+describe.skipIf(!!missing)(`tgt target through the storage steps (layout iscsi, CHAP on)${missing ? ` (skipped: ${missing} missing)` : ''}`, () => {
   const lab = () => env.lab({ storage: { layout: 'iscsi', chap: true } });
   const ctx = () => env.ctx(lab());
 

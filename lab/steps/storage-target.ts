@@ -86,7 +86,7 @@ export const targetStep: Step = {
     return [
       ...(reachable ? [] : ['tgtd (or: systemctl start tgt)']),
       ...plan.steps.map((s) => describeTgtStep(s, tgtadmArgv)),
-      `install -m 600 /dev/stdin ${tgt.confPath(specOf(ctx).confFileName)}   # tgt configuration for reboots`,
+      `write ${tgt.confPath(specOf(ctx).confFileName)} (mode 600; tgt configuration for reboots)`,
     ];
   },
 };

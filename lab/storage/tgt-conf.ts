@@ -2,6 +2,12 @@
 // survive a tgtd restart or a reboot: Debian's tgt.service runs `tgt-admin -e -c /etc/tgt/targets.conf`,
 // which includes /etc/tgt/conf.d/*.conf. The file holds the CHAP secret when CHAP is on: mode 0600.
 // No "default-driver" line: tgt-admin refuses a second one across included files.
+// Loading, as verified against tgtd 1.0.85 in a namespace without systemd:
+//   - pvelab itself never loads this file: storage.target replays the targets with tgtadm (and the CHAP
+//     account over tgtd's socket), which works with or without systemd;
+//   - `tgt-admin -e -c <file>` (what tgt.service runs at boot) recreates the targets from it; note that
+//     tgt-admin passes the CHAP secret to tgtadm on its command line — the distribution's boot path,
+//     not pvelab's (`tgt-admin --update ALL` would also touch targets that are not ours).
 import { LabError } from '../core/errors.js';
 import type { TargetSpec } from './spec.js';
 

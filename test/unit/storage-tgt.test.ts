@@ -1,14 +1,19 @@
 // tgt: the `--op show` parser on captured output, exact tgtadm argv, the convergence plan, the socket
 // request layout, and the configuration file renderer.
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labNames } from '../../lab/config/names.js';
 import { hostStorage, isOurIqn } from '../../lab/storage/spec.js';
 import { renderTgtConf } from '../../lab/storage/tgt-conf.js';
-import { encodeRequest } from '../../lab/storage/tgt-ipc.js';
+import { TgtIpcError, encodeRequest, tgtAddAccount } from '../../lab/storage/tgt-ipc.js';
 import { planTargets } from '../../lab/storage/tgt-plan.js';
 import { isAddressAcl, lowestFreeTid, parseTgtShowAccounts, parseTgtShowTargets } from '../../lab/storage/tgt-show.js';
-import { tgtadmArgv } from '../../lab/storage/tgt.js';
-import { fixture, testLab } from './storage-fakes.js';
+import { Tgt, tgtadmArgv } from '../../lab/storage/tgt.js';
+import { targetStep } from '../../lab/steps/storage-target.js';
+import { FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
 
 const live = parseTgtShowTargets(fixture('tgtadm-show-target.txt'));
 
@@ -145,6 +150,43 @@ describe('tgtd socket request (CHAP secret off argv)', () => {
   });
 });
 
+describe('tgtd socket exchange', () => {
+  /** A stand-in tgtd socket: reads one request, answers with the given error code. */
+  async function fakeTgtd(err: number): Promise<{ path: string; got: Promise<Buffer>; close: () => void }> {
+    const path = join(mkdtempSync(join(tmpdir(), 'pvelab-tgtipc-')), 'socket.0');
+    let resolve!: (b: Buffer) => void;
+    const got = new Promise<Buffer>((r) => (resolve = r));
+    const srv = createServer((c) => {
+      let buf = Buffer.alloc(0);
+      c.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length >= 76 && buf.length >= buf.readUInt32LE(72)) {
+          resolve(buf);
+          const rsp = Buffer.alloc(8);
+          rsp.writeUInt32LE(err, 0);
+          rsp.writeUInt32LE(8, 4);
+          c.end(rsp);
+        }
+      });
+    });
+    await new Promise<void>((r) => srv.listen(path, r));
+    return { path, got, close: () => srv.close() };
+  }
+
+  it('sends user and secret in the socket payload and maps tgtd errors', async () => {
+    const ok = await fakeTgtd(0);
+    await tgtAddAccount(ok.path, 'pvelab-t1', 'S3cret-S3cret-16');
+    expect((await ok.got).subarray(120).toString()).toBe('user=pvelab-t1,password=S3cret-S3cret-16\0');
+    ok.close();
+    const dup = await fakeTgtd(14);
+    const err = await tgtAddAccount(dup.path, 'pvelab-t1', 'x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TgtIpcError);
+    expect((err as Error).message).toBe('tgtd refused to create the CHAP account pvelab-t1: this account already exists');
+    dup.close();
+    await expect(tgtAddAccount(join(tmpdir(), 'no-such-tgtd.sock'), 'u', 'p')).rejects.toThrow(/is tgtd running|ENOENT/);
+  });
+});
+
 describe('tgt configuration file', () => {
   it('renders every target with explicit LUN, identity, ACL and the CHAP user', () => {
     const lab = testLab({ storage: { chap: true, layout: 'iscsi' } });
@@ -162,5 +204,19 @@ describe('tgt configuration file', () => {
     const lab = testLab({ storage: { dir: '/srv/my images' } });
     const spec = hostStorage(lab, labNames(lab, '/var/lib/pvelab'));
     expect(() => renderTgtConf('t1', spec.targets)).toThrow(/contains a space/);
+  });
+});
+
+describe('target step plan (pvelab plan)', () => {
+  it('describes starting tgtd, every tgtadm call and the file, with the secret masked', async () => {
+    const r = new FakeRunner().on(['tgtadm'], { exitCode: 107, stderr: "tgtadm: can't send the request to the tgt daemon, Transport endpoint is not connected\n" });
+    const ctx = makeCtx(testLab({ storage: { chap: true } }), r, { tgt: new Tgt(r) });
+    expect(await targetStep.check(ctx)).toEqual({ kind: 'todo', reason: 'tgtd is not running' });
+    const lines = await targetStep.describe!(ctx);
+    expect(lines[0]).toBe('tgtd (or: systemctl start tgt)');
+    expect(lines[1]).toBe("tgtadm --lld iscsi --op new --mode account --user pvelab-t1 --password ••••••  (sent over tgtd's socket, not argv)");
+    expect(lines[2]).toBe('tgtadm --lld iscsi --op new --mode target --tid 1 --targetname iqn.2024-01.dev.pvelab:t1');
+    expect(lines.at(-1)).toBe("write /etc/tgt/conf.d/pvelab-t1.conf (mode 600; tgt configuration for reboots)");
+    expect(r.commands().every((c) => c.startsWith('tgtadm --lld iscsi --op show'))).toBe(true);
   });
 });

@@ -26,6 +26,7 @@ export async function createWorker(ctx: Ctx, p: Record<string, string>, w: Worke
     nodes: [{ name: n.name, nodeid: Number(p.nodeid ?? 1), votes: Number(p.votes ?? 1), ring0: linkAddr(p.link0) ?? n.ip }],
   };
   m.cfs.cluster = db;
+  m.cfs.joined.add(ctx.node);
   m.cfs.local.delete(ctx.node);
   w.print('Restart corosync and cluster filesystem\n');
   m.newPid(ctx.node, 'pve-cluster');
@@ -86,6 +87,7 @@ export async function joinWorker(ctx: Ctx, p: Record<string, string>, w: WorkerI
   w.print('stopping pve-cluster service\n');
   w.print(`backup old database to '/var/lib/pve-cluster/backup/config-${Math.floor(m.clock.now())}.sql.gz'\n`);
   m.cfs.local.delete(ctx.node);
+  m.cfs.joined.add(ctx.node);
   m.newPid(ctx.node, 'pve-cluster');
   m.newPid(ctx.node, 'corosync');
   m.world.recompute();

@@ -85,13 +85,15 @@ export interface CfsView {
 
 export class Pmxcfs {
   cluster?: Db;
+  /** nodes that created or joined the cluster (have /etc/corosync/authkey + corosync.conf locally) */
+  readonly joined = new Set<string>();
   readonly local = new Map<string, Db>();
   private readonly frozen = new Map<string, Db>();
 
   constructor(private readonly lockLifetime: number) {}
 
   isMember(node: string): boolean {
-    return !!this.cluster?.corosync?.nodes.some((n) => n.name === node);
+    return this.joined.has(node) && !!this.cluster?.corosync?.nodes.some((n) => n.name === node);
   }
 
   /** quorate: whether `node` is in the quorate partition (ignored for non-members). */
@@ -108,6 +110,7 @@ export class Pmxcfs {
   /** Called on every membership change: freeze the view of members that lost quorum, thaw the rest. */
   syncQuorum(quorate: (node: string) => boolean): void {
     for (const n of this.cluster?.corosync?.nodes ?? []) {
+      if (!this.joined.has(n.name)) continue;
       if (quorate(n.name)) this.frozen.delete(n.name);
       else if (!this.frozen.has(n.name)) this.frozen.set(n.name, cloneDb(this.cluster!));
     }

@@ -74,7 +74,7 @@ export class ClusterModel implements HaContext {
     this.autoBoot = o.autoBoot ?? true;
     this.clusterRelease = release(o.release);
     this.cfs = new Pmxcfs(this.t.lockLifetime);
-    this.world = new World(this.clock, this.t, () => this.members());
+    this.world = new World(this.clock, this.t, () => this.members(), (n) => this.cfs.joined.has(n));
     this.local = new LocalState(o.san ?? []);
     for (const n of o.nodes) {
       const st = this.world.addNode({ name: n.name, ip: n.ip, prefix: n.prefix ?? 24, gateway: n.gateway, password: n.password, release: release(n.release ?? o.release) });
@@ -224,6 +224,16 @@ export class ClusterModel implements HaContext {
     if (n.linked === up) return;
     n.linked = up;
     this.world.changed();
+  }
+
+  /** the machine was reinstalled: standalone again (fresh local /etc/pve), same name and address */
+  reinstall(name: string, rootfs: 'ext4' | 'zfs' = 'ext4'): void {
+    this.cfs.joined.delete(name);
+    const db = emptyDb();
+    db.storage = defaultStorage(rootfs);
+    this.cfs.local.set(name, db);
+    this.local.cache(name).clear();
+    this.world.recompute();
   }
 
   crmState(node: string): string | undefined {

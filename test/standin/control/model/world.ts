@@ -49,6 +49,8 @@ export class World {
     private readonly t: Timing,
     /** configured corosync members (empty until a cluster exists) */
     private readonly members: () => Map<string, Member>,
+    /** node runs corosync with the cluster's config (created or joined, not reinstalled since) */
+    private readonly joined: (name: string) => boolean = () => true,
   ) {}
 
   addNode(spec: NodeSpec): NodeState {
@@ -101,7 +103,7 @@ export class World {
   recompute(): void {
     const members = this.members();
     const next = new Map<string, string[]>();
-    const running = [...this.nodes.values()].filter((n) => n.up && members.has(n.name));
+    const running = [...this.nodes.values()].filter((n) => n.up && members.has(n.name) && this.joined(n.name));
     const linked = running.filter((n) => n.linked).map((n) => n.name).sort();
     for (const n of running) next.set(n.name, n.linked ? linked : [n.name]);
     const changed: string[] = [];
@@ -136,7 +138,7 @@ export class World {
   quorate(node: string): boolean {
     const n = this.nodes.get(node);
     if (!n?.up) return false;
-    if (!this.members().has(node)) return true;
+    if (!this.members().has(node) || !this.joined(node)) return true;
     const part = this.partition.get(node);
     return !!part && this.votes(part) >= this.quorumNeeded();
   }

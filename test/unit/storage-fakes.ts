@@ -1,7 +1,7 @@
 // Test doubles for the storage unit tests: a Runner that answers from rules and records the exact argv
 // (and stdin) of every call, a fixture loader that drops the first-line provenance comment, and a
 // StepContext builder. An argv no rule matches fails the test (no silent defaults).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,20 @@ export function testLab(input: Record<string, unknown> = {}): Lab {
   return resolveLab(parseLabObject({ name: 't1', network: { cidr: '10.77.5.0/24' }, ...input }), []);
 }
 
+/** One scratch root per test file for lab state dirs (secrets); the file's afterAll calls cleanupScratch. */
+let scratch: string | undefined;
+function scratchDir(): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'pvelab-storage-unit-'));
+  return mkdtempSync(join(scratch, 'ctx-'));
+}
+
+export function cleanupScratch(): void {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+}
+
 export function makeCtx(lab: Lab, host: Runner, services: Partial<Services>, home?: string): StepContext & { log: ReturnType<typeof memoryLogger> } {
-  const dir = home ?? mkdtempSync(join(tmpdir(), 'pvelab-storage-unit-'));
+  const dir = home ?? scratchDir();
   return {
     lab,
     names: labNames(lab, dir),

@@ -1,13 +1,15 @@
 // Image files and the storage preflight on a fake host: exact argv, drift on a wrong file, every bad
 // input reported as one PreflightError before anything is created.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PreflightError } from '../../lab/core/errors.js';
 import { runUp } from '../../lab/core/pipeline.js';
 import { Images, parseQemuImgInfo } from '../../lab/storage/images.js';
 import { hostStorage, nodeRootDisk } from '../../lab/storage/spec.js';
 import { lunFilesStep, rootImagesStep, zfsImagesStep } from '../../lab/steps/storage-files.js';
 import { storageSteps } from '../../lab/steps/storage-steps.js';
-import { FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+import { cleanupScratch, FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+
+afterAll(cleanupScratch);
 
 const GiB = 2 ** 30;
 

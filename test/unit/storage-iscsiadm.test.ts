@@ -1,10 +1,12 @@
 // Host initiator (open-iscsi cannot run on this kernel): parsers on recorded iscsiadm output and the exact
 // argv of the host-login step, including where the CHAP secret goes (stdin, never argv).
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LabError } from '../../lab/core/errors.js';
 import { IscsiAdm, parseIscsiNodes, parseIscsiSessions, setRecordValues } from '../../lab/storage/iscsiadm.js';
 import { hostLoginStep } from '../../lab/steps/storage-login.js';
-import { FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+import { cleanupScratch, FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+
+afterAll(cleanupScratch);
 
 const IQN = 'iqn.2024-01.dev.pvelab:t1';
 const BYPATH = `ip-10.77.5.1:3260-iscsi-${IQN}-lun-1`;

@@ -1,12 +1,14 @@
 // LVM (lvcreate cannot run on this kernel): JSON report parsing on captured lvm2 output, blkid probes,
 // and the exact argv of the VG and root-LV steps against recorded outputs.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CommandError, PreflightError } from '../../lab/core/errors.js';
 import { IscsiAdm } from '../../lab/storage/iscsiadm.js';
 import { Lvm, lvmSize, parseBlkidExport, parseLvmReport, pvUuidOf } from '../../lab/storage/lvm.js';
 import { rootLvsStep } from '../../lab/steps/storage-lvs.js';
 import { vgStep } from '../../lab/steps/storage-vg.js';
-import { FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+import { cleanupScratch, FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+
+afterAll(cleanupScratch);
 
 const GiB = 2 ** 30;
 const OUR_UUID = pvUuidOf('t1');

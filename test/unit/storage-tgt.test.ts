@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { labNames } from '../../lab/config/names.js';
 import { hostStorage, isOurIqn } from '../../lab/storage/spec.js';
 import { renderTgtConf } from '../../lab/storage/tgt-conf.js';
@@ -13,7 +13,9 @@ import { planTargets } from '../../lab/storage/tgt-plan.js';
 import { isAddressAcl, lowestFreeTid, parseTgtShowAccounts, parseTgtShowTargets } from '../../lab/storage/tgt-show.js';
 import { Tgt, tgtadmArgv } from '../../lab/storage/tgt.js';
 import { targetStep } from '../../lab/steps/storage-target.js';
-import { FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+import { cleanupScratch, FakeRunner, fixture, makeCtx, testLab } from './storage-fakes.js';
+
+afterAll(cleanupScratch);
 
 const live = parseTgtShowTargets(fixture('tgtadm-show-target.txt'));
 

@@ -1,6 +1,6 @@
 // tgt: the `--op show` parser on captured output, exact tgtadm argv, the convergence plan, the socket
 // request layout, and the configuration file renderer.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,7 +155,8 @@ describe('tgtd socket request (CHAP secret off argv)', () => {
 describe('tgtd socket exchange', () => {
   /** A stand-in tgtd socket: reads one request, answers with the given error code. */
   async function fakeTgtd(err: number): Promise<{ path: string; got: Promise<Buffer>; close: () => void }> {
-    const path = join(mkdtempSync(join(tmpdir(), 'pvelab-tgtipc-')), 'socket.0');
+    const dir = mkdtempSync(join(tmpdir(), 'pvelab-tgtipc-'));
+    const path = join(dir, 'socket.0');
     let resolve!: (b: Buffer) => void;
     const got = new Promise<Buffer>((r) => (resolve = r));
     const srv = createServer((c) => {
@@ -172,7 +173,7 @@ describe('tgtd socket exchange', () => {
       });
     });
     await new Promise<void>((r) => srv.listen(path, r));
-    return { path, got, close: () => srv.close() };
+    return { path, got, close: () => srv.close(() => rmSync(dir, { recursive: true, force: true })) };
   }
 
   it('sends user and secret in the socket payload and maps tgtd errors', async () => {

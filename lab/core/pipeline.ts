@@ -50,7 +50,14 @@ async function downOne(step: Step, ctx: StepContext): Promise<StepOutcome> {
 async function planOne(step: Step, ctx: StepContext): Promise<StepOutcome> {
   const t0 = performance.now();
   const st = await step.check(ctx).catch((err: unknown): StepStatus => ({ kind: 'todo', reason: `cannot check yet: ${err instanceof Error ? err.message : String(err)}` }));
-  const commands = st.kind === 'done' ? [] : ((await step.describe?.(ctx)) ?? []).map(mask);
+  let commands: string[] = [];
+  if (st.kind !== 'done') {
+    try {
+      commands = ((await step.describe?.(ctx)) ?? []).map(mask);
+    } catch (err) {
+      commands = [`(cannot list the commands yet: ${mask(err instanceof Error ? err.message : String(err))})`];
+    }
+  }
   return { id: step.id, title: step.title, result: st.kind === 'done' ? 'done' : 'would apply', detail: describeStatus(st), ms: performance.now() - t0, commands };
 }
 

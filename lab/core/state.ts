@@ -99,6 +99,13 @@ export class LabState {
     });
   }
 
+  /** Secrets if they were generated already (never creates them: for checks and plan). */
+  async peekSecrets(): Promise<Secrets | undefined> {
+    const s = await readJson<Secrets>(this.secretsPath);
+    for (const v of Object.values(s ?? {})) registerSecret(typeof v === 'string' ? v : undefined);
+    return s;
+  }
+
   /** Secrets, generated once and kept 0600; every value is registered for masking. */
   async secrets(): Promise<Secrets> {
     let s = await readJson<Secrets>(this.secretsPath);

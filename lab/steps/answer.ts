@@ -22,7 +22,8 @@ export async function hashPassword(host: Runner, password: string, salt?: string
 }
 
 async function storedHashIsValid(ctx: StepContext): Promise<boolean> {
-  const s = await ctx.state.secrets();
+  const s = await ctx.state.peekSecrets();
+  if (!s) return false;
   const salt = /^\$6\$([^$]+)\$/.exec(s.rootPasswordHash ?? '')?.[1];
   return salt !== undefined && (await hashPassword(ctx.host, s.rootPassword, salt)) === s.rootPasswordHash;
 }

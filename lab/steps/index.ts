@@ -1,15 +1,27 @@
 // THE pipeline: the literal, ordered list of steps that `up` applies and `down` undoes in reverse.
-// One line per step; the order is the build order (each step relies on the ones above it).
+// One line per step (or per group); the order is the build order: each step relies on those above it.
 import type { Lab } from '../config/names.js';
 import type { Step } from '../core/step.js';
+import { answerMediaStep, passwordHashStep } from './answer.js';
+import { domainsStep } from './domains.js';
 import { identityStep } from './identity.js';
+import { isoFetchStep, isoPrepareStep } from './iso.js';
 import { keysStep } from './keys.js';
+import { networkStep } from './network.js';
 import { preflightStep } from './preflight.js';
+import { storageSteps } from './storage-steps.js';
 
-export function labSteps(_lab: Lab): Step[] {
+export function labSteps(lab: Lab): Step[] {
   return [
     preflightStep, // pvelab doctor as a gate: nothing is created on a host that is not ready
     identityStep, // record the lab file; refuse a changed one over an existing lab; undo removes the state dir
     keysStep, // the lab's SSH key and generated secrets
+    isoFetchStep, // the Proxmox VE ISO: resolved, downloaded with resume, SHA-256 verified, cached (or --iso)
+    isoPrepareStep, // the prepared ISO: auto-installer-mode.toml (partition mode), boot images and UUID kept
+    passwordHashStep, // root password hash for the answer files
+    answerMediaStep, // one PROXMOX-AIS answer ISO per node
+    networkStep, // the lab's libvirt NAT network: bridge, DHCP reservations, our mark
+    ...storageSteps(lab), // LUN file, tgt target (ACL = lab), node root disks per layout, ZFS disks
+    domainsStep(), // the node VMs, defined for installation
   ];
 }

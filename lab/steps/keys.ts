@@ -17,7 +17,7 @@ export const keysStep: Step = {
     const [priv, pub] = await Promise.all([mode(key), mode(`${key}.pub`)]);
     if (priv === null || pub === null) return { kind: 'todo', reason: `no key at ${key}` };
     if (priv !== 0o600) return { kind: 'todo', reason: `${key} has mode ${priv.toString(8)}, want 600` };
-    await ctx.state.secrets(); // generated on first read, 0600, registered for masking
+    if (!(await ctx.state.peekSecrets())) return { kind: 'todo', reason: `no secrets in ${ctx.state.secretsPath}` };
     return { kind: 'done', detail: key };
   },
   async apply(ctx) {

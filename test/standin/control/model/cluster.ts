@@ -172,22 +172,27 @@ export class ClusterModel implements HaContext {
     if (this.autoBoot) this.clock.setTimer(this.t.boot, () => n.bootId === boot && n.powered && this.bootDone(n.name));
   }
 
-  /** OS is up: pve services start. */
+  /** OS is up: pve services start (after every other event of this instant, so nodes powered on
+   *  together see each other in their first round). */
   bootDone(name: string): void {
     const n = this.world.get(name);
     if (!n.powered || n.up) return;
     n.up = true;
-    const rt = this.runtime(name);
-    for (const [unit, desc] of [['pve-ha-lrm', 'PVE Local HA Resource Manager Daemon'], ['pve-ha-crm', 'PVE Cluster HA Resource Manager Daemon']] as const) {
-      this.log(name, unit, 6, `Starting ${unit}.service - ${desc}...`, 'systemd');
-      this.log(name, unit, 6, 'starting server');
-      this.log(name, unit, 6, `Started ${unit}.service - ${desc}.`, 'systemd');
-    }
-    rt.lrm = new Lrm(new HaEnv(this, name, 'pve-ha-lrm'));
-    rt.crm = new Crm(new HaEnv(this, name, 'pve-ha-crm'));
-    void rt.lrm.run();
-    void rt.crm.run();
     this.world.changed();
+    const boot = n.bootId;
+    this.clock.setTimer(0, () => {
+      if (!n.up || n.bootId !== boot) return;
+      const rt = this.runtime(name);
+      for (const [unit, desc] of [['pve-ha-lrm', 'PVE Local HA Resource Manager Daemon'], ['pve-ha-crm', 'PVE Cluster HA Resource Manager Daemon']] as const) {
+        this.log(name, unit, 6, `Starting ${unit}.service - ${desc}...`, 'systemd');
+        this.log(name, unit, 6, 'starting server');
+        this.log(name, unit, 6, `Started ${unit}.service - ${desc}.`, 'systemd');
+      }
+      rt.crm = new Crm(new HaEnv(this, name, 'pve-ha-crm'));
+      rt.lrm = new Lrm(new HaEnv(this, name, 'pve-ha-lrm'));
+      void rt.crm.run();
+      void rt.lrm.run();
+    });
   }
 
   private stopNode(name: string): void {

@@ -2,7 +2,7 @@
 // (backing directory, free space, portal address; the LUN-vs-root-LVs size is a lab-file rule). Preflight problems are collected and
 // thrown as one PreflightError before anything is created.
 import { randomBytes } from 'node:crypto';
-import { PreflightError } from '../core/errors.js';
+import { CommandError, PreflightError } from '../core/errors.js';
 import type { StepContext } from '../core/step.js';
 import { need } from '../core/step.js';
 import { GiB, chapUserOf, hostStorage, type HostStorage, type ImageSpec } from '../storage/spec.js';
@@ -89,4 +89,17 @@ export function preflightError(problems: readonly string[]): PreflightError {
 /** Throws the PreflightError for `problems`, if any. */
 export function assertNoProblems(problems: readonly string[]): void {
   if (problems.length > 0) throw preflightError(problems);
+}
+
+/**
+ * Runs an undo body unless the tool it needs is not installed: then nothing of ours can exist through
+ * it (`down` after an `up` that stopped before the packages were there).
+ */
+export async function unlessMissingTool(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof CommandError && /is not installed/.test(err.message)) return;
+    throw err;
+  }
 }

@@ -3,13 +3,13 @@
 // is created for our IQN alone, and undo logs out and deletes exactly that record.
 // Order in apply: portal check → discovery (is the target offered to us?) → record (+ CHAP) → login →
 // wait for udev's /dev/disk/by-path link.
-import { CommandError, LabError } from '../core/errors.js';
+import { LabError } from '../core/errors.js';
 import type { Step, StepContext, StepStatus } from '../core/step.js';
 import { need } from '../core/step.js';
 import { waitFor } from '../core/wait.js';
 import { iscsiadmArgv } from '../storage/iscsiadm.js';
 import { byPathName } from '../storage/spec.js';
-import { chapOf, portalProblem, specOf } from './storage-common.js';
+import { chapOf, portalProblem, specOf, unlessMissingTool } from './storage-common.js';
 
 /** The shared LUN as the host sees it (by-path link name). */
 export function sharedLunByPath(ctx: StepContext): string {
@@ -60,14 +60,10 @@ export const hostLoginStep: Step = {
   async undo(ctx) {
     const iscsi = need(ctx, 'iscsiadm');
     const s = specOf(ctx);
-    try {
+    await unlessMissingTool(async () => {
       await iscsi.logout(s.iqnBase, s.portal, s.port);
       await iscsi.deleteNode(s.iqnBase, s.portal, s.port);
-    } catch (err) {
-      // No open-iscsi on this host: nothing of ours can exist there.
-      if (err instanceof CommandError && /not installed/.test(err.message)) return;
-      throw err;
-    }
+    });
   },
   describe(ctx) {
     const s = specOf(ctx);

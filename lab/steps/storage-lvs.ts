@@ -5,7 +5,7 @@ import { LabError } from '../core/errors.js';
 import type { Step, StepContext, StepStatus } from '../core/step.js';
 import { need } from '../core/step.js';
 import { lvmArgv, type Lv } from '../storage/lvm.js';
-import { gib, specOf } from './storage-common.js';
+import { gib, specOf, unlessMissingTool } from './storage-common.js';
 
 type Row = { want: ReturnType<typeof specOf>['vg']['rootLvs'][number]; have: Lv | undefined };
 
@@ -59,9 +59,11 @@ export const rootLvsStep: Step = {
   async undo(ctx) {
     const lvm = need(ctx, 'lvm');
     const { name, tag, rootLvs } = specOf(ctx).vg;
-    const vg = (await lvm.vgs(name))[0];
-    if (!vg || !vg.tags.includes(tag)) return;
-    for (const lv of await lvm.lvs(name)) if (lv.tags.includes(tag) && rootLvs.some((r) => r.name === lv.name)) await lvm.lvremove(name, lv.name);
+    await unlessMissingTool(async () => {
+      const vg = (await lvm.vgs(name))[0];
+      if (!vg || !vg.tags.includes(tag)) return;
+      for (const lv of await lvm.lvs(name)) if (lv.tags.includes(tag) && rootLvs.some((r) => r.name === lv.name)) await lvm.lvremove(name, lv.name);
+    });
   },
   describe(ctx) {
     const { name, tag, rootLvs } = specOf(ctx).vg;

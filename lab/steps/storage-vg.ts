@@ -6,7 +6,7 @@ import { LabError, PreflightError } from '../core/errors.js';
 import type { Step, StepContext, StepStatus } from '../core/step.js';
 import { need } from '../core/step.js';
 import { lvmArgv, pvUuidOf } from '../storage/lvm.js';
-import { specOf } from './storage-common.js';
+import { specOf, unlessMissingTool } from './storage-common.js';
 import { sharedLunByPath } from './storage-login.js';
 
 /** The shared LUN's block device on the host, or undefined when the host is not logged in. */
@@ -24,6 +24,25 @@ const foreignVg = (ctx: StepContext) => ({
   detail: `a volume group named ${ctx.names.lvm.vg} exists without the tag ${ctx.names.lvm.tag}: it is not this lab's`,
   hint: `rename it (vgrename ${ctx.names.lvm.vg} other_name) or give the lab another name`,
 });
+
+
+/** Undo body: only a VG with our tag — its tagged LVs, the VG (with what PVE put in it), our PV label. */
+async function undoVg(ctx: StepContext): Promise<void> {
+  const lvm = need(ctx, 'lvm');
+  const { name, tag } = specOf(ctx).vg;
+  const vg = (await lvm.vgs(name))[0];
+  if (vg && !vg.tags.includes(tag)) {
+    ctx.log.warn(`volume group ${name} has no tag ${tag}: not this lab's, left alone`);
+    return;
+  }
+  const uuid = pvUuidOf(ctx.names.lab);
+  const pvs = (await lvm.pvs()).filter((p) => p.uuid === uuid && (p.vg === '' || p.vg === name));
+  if (vg) {
+    for (const lv of await lvm.lvs(name)) if (lv.tags.includes(tag)) await lvm.lvremove(name, lv.name);
+    await lvm.vgremove(name);
+  }
+  for (const p of pvs) await lvm.pvremove(p.name);
+}
 
 export const vgStep: Step = {
   id: 'storage.vg',
@@ -59,20 +78,7 @@ export const vgStep: Step = {
     await lvm.vgcreate(name, dev, tag);
   },
   async undo(ctx) {
-    const lvm = need(ctx, 'lvm');
-    const { name, tag } = specOf(ctx).vg;
-    const vg = (await lvm.vgs(name))[0];
-    if (vg && !vg.tags.includes(tag)) {
-      ctx.log.warn(`volume group ${name} has no tag ${tag}: not this lab's, left alone`);
-      return;
-    }
-    const uuid = pvUuidOf(ctx.names.lab);
-    const pvs = (await lvm.pvs()).filter((p) => p.uuid === uuid && (p.vg === '' || p.vg === name));
-    if (vg) {
-      for (const lv of await lvm.lvs(name)) if (lv.tags.includes(tag)) await lvm.lvremove(name, lv.name);
-      await lvm.vgremove(name);
-    }
-    for (const p of pvs) await lvm.pvremove(p.name);
+    await unlessMissingTool(() => undoVg(ctx));
   },
   async describe(ctx) {
     const dev = (await lunDevice(ctx).catch(() => undefined)) ?? `/dev/disk/by-path/${sharedLunByPath(ctx)}`;

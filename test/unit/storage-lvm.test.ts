@@ -2,7 +2,9 @@
 // and the exact argv of the VG and root-LV steps against recorded outputs.
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommandError, PreflightError } from '../../lab/core/errors.js';
+import { commandFailed, type Runner } from '../../lab/exec/runner.js';
 import { IscsiAdm } from '../../lab/storage/iscsiadm.js';
+import { hostLoginStep } from '../../lab/steps/storage-login.js';
 import { Lvm, lvmSize, parseBlkidExport, parseLvmReport, pvUuidOf } from '../../lab/storage/lvm.js';
 import { rootLvsStep } from '../../lab/steps/storage-lvs.js';
 import { vgStep } from '../../lab/steps/storage-vg.js';
@@ -172,5 +174,17 @@ describe('root LV step', () => {
     await rootLvsStep.undo!(ctx);
     await rootLvsStep.undo!(ctx);
     expect(r.commands('lvremove')).toEqual(['lvremove --yes vg_t1/lv_pve1', 'lvremove --yes vg_t1/lv_pve2']);
+  });
+});
+
+describe('undo on a host without the tools', () => {
+  it('is a no-op when lvm2 / open-iscsi are not installed (nothing of ours can exist there)', async () => {
+    const none: Runner = { where: 'host', run: async (argv) => { throw commandFailed('host', argv, { reason: 'is not installed (not found in PATH)' }); } };
+    const ctx = makeCtx(testLab(), none, { lvm: new Lvm(none), iscsiadm: new IscsiAdm(none) });
+    await expect(rootLvsStep.undo!(ctx)).resolves.toBeUndefined();
+    await expect(vgStep.undo!(ctx)).resolves.toBeUndefined();
+    await expect(hostLoginStep.undo!(ctx)).resolves.toBeUndefined();
+    const broken: Runner = { where: 'host', run: async (argv) => { throw commandFailed('host', argv, { exitCode: 5, stderr: '  Internal error\n' }); } };
+    await expect(vgStep.undo!(makeCtx(testLab(), broken, { lvm: new Lvm(broken), iscsiadm: new IscsiAdm(broken) }))).rejects.toThrow(/vgs exited with code 5/);
   });
 });

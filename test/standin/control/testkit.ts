@@ -23,10 +23,10 @@ export function words(s: string): string[] {
   return [...s.matchAll(/'([^']*)'|(\S+)/g)].map((x) => x[1] ?? x[2]!);
 }
 
-export async function kit(o: { nodes?: number; release?: string; timing?: Timing; nodeOpts?: Partial<ModelNode>; model?: Partial<ModelOptions> } = {}): Promise<Kit> {
+export async function kit(o: { nodes?: number; names?: string[]; release?: string; timing?: Timing; nodeOpts?: Partial<ModelNode>; model?: Partial<ModelOptions> } = {}): Promise<Kit> {
   const clock = new VirtualClock();
-  const nodes: ModelNode[] = Array.from({ length: o.nodes ?? 3 }, (_, i) => ({
-    name: `pve${i + 1}`, ip: `10.99.0.${11 + i}`, gateway: '10.99.0.1', password: PASSWORD, disks: { vdb: 16 * 2 ** 30 }, ...o.nodeOpts,
+  const nodes: ModelNode[] = Array.from({ length: o.names?.length ?? o.nodes ?? 3 }, (_, i) => ({
+    name: o.names?.[i] ?? `pve${i + 1}`, ip: `10.99.0.${11 + i}`, gateway: '10.99.0.1', password: PASSWORD, disks: { vdb: 16 * 2 ** 30 }, ...o.nodeOpts,
   }));
   const m = new ClusterModel({ clock, release: o.release ?? '9.2', nodes, timing: o.timing, san: SAN, ...o.model });
   for (const n of nodes) m.powerOn(n.name);

@@ -90,7 +90,7 @@ export async function joinWorker(ctx: Ctx, p: Record<string, string>, w: WorkerI
   m.cfs.joined.add(ctx.node);
   m.newPid(ctx.node, 'pve-cluster');
   m.newPid(ctx.node, 'corosync');
-  m.world.recompute();
+  m.world.changed(); // corosync starts with the new config: membership forms `membership` later
   if (!m.world.quorate(ctx.node)) {
     w.print('waiting for quorum...');
     while (!m.world.quorate(ctx.node)) await m.clock.sleep(m.t.joinStep);

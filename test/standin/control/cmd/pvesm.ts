@@ -9,7 +9,8 @@ import { type Ctx, FORMAT_PROPS } from './io.js';
 
 const COMMANDS = ['add <type> <storage> [OPTIONS]', 'list <storage> [OPTIONS]', 'remove <storage>', 'scan iscsi <portal>', 'scan zfs', 'set <storage> [OPTIONS]', 'status  [OPTIONS]'];
 const ALL_PROPS: Record<string, Prop> = {};
-for (const t of Object.values(TYPES)) for (const k of [...t.required, ...t.optional]) ALL_PROPS[k] = { optional: true };
+const BOOLS = new Set(['shared', 'sparse', 'disable', 'saferemove', 'tagged_only', 'is_mountpoint', 'create-base-path', 'create-subdirs', 'mkdir', 'snapshot-as-volume-chain']);
+for (const t of Object.values(TYPES)) for (const k of [...t.required, ...t.optional]) ALL_PROPS[k] = BOOLS.has(k) ? { type: 'boolean', optional: true } : { optional: true };
 for (const k of ['server', 'export', 'share', 'username', 'password', 'datastore', 'fingerprint', 'monhost', 'pool', 'iscsiprovider', 'lio_tpg', 'blocksize', 'comment']) ALL_PROPS[k] = { optional: true };
 
 export async function pvesm(ctx: Ctx, args: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import * as doctorCmd from './doctor.js';
 import * as upCmd from './up.js';
 import * as planCmd from './plan.js';
 import * as downCmd from './down.js';
+import * as statusCmd from './status.js';
 
 export interface CommandModule {
   register(program: Command, app: AppContext): void;
@@ -18,6 +19,7 @@ const COMMANDS: readonly CommandModule[] = [
   upCmd, // build or resume the lab
   planCmd, // what up would do
   downCmd, // remove the lab by its marks
+  statusCmd, // the lab at a glance
   doctorCmd, // host readiness, each problem with its fix
   configCmd, // show / schema / validate the lab file
 ];

@@ -8,7 +8,7 @@ import type { LibvirtDriver } from '../libvirt/driver.js';
 import { labNodeShell, type NodeShell } from '../ssh/nodes.js';
 import { storageServices } from '../storage/services.js';
 
-export async function openServices(app: AppContext, loaded: LoadedLab): Promise<{ value: Partial<Services>; close: () => Promise<void> }> {
+export async function openServices(app: AppContext, loaded: LoadedLab, opts: { sshConnectAttempts?: number } = {}): Promise<{ value: Partial<Services>; close: () => Promise<void> }> {
   let libvirtDriver: LibvirtDriver | undefined;
   let libvirtError: unknown;
   let nodes: NodeShell | undefined;
@@ -24,7 +24,7 @@ export async function openServices(app: AppContext, loaded: LoadedLab): Promise<
       return libvirtDriver;
     },
     get nodes(): NodeShell {
-      return (nodes ??= labNodeShell(loaded.names, loaded.state, app.log));
+      return (nodes ??= labNodeShell(loaded.names, loaded.state, app.log, opts.sshConnectAttempts ? { connectAttempts: opts.sshConnectAttempts } : {}));
     },
   } as Partial<Services>;
   // Opened now (cheap) so steps can use it synchronously; a failure is reported by the first step that

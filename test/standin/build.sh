@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do case $1 in --overlay) OVERLAY=$(realpath "$2"); shift 2 ;
 REL="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"; ISOREL=${BASH_REMATCH[4]:-1}
 RNUM=$((BASH_REMATCH[1] * 100 + BASH_REMATCH[2]))
 { [ $RNUM -ge 802 ] && [ $RNUM -le 902 ]; } || { echo "build: release $REL outside 8.2 .. 9.2" >&2; exit 2; }
-for t in grub-mkrescue xorriso mformat cpio dropbear dropbearkey apt-get dpkg-deb; do
+for t in grub-mkrescue xorriso mformat cpio dropbear dropbearkey apt-get dpkg-deb bridge dash bash; do
   command -v $t >/dev/null || { echo "build: missing tool $t (see README prerequisites)" >&2; exit 3; }
 done
 mkdir -p "$CACHE/debs" "$OUT"
@@ -67,6 +67,13 @@ if [ ! -f "$NODE_IMG" ]; then
   R="$W/noderoot"; mkroot_base "$R"
   mkroot_elf "$R" "$(command -v dropbear)" /usr/sbin/dropbear
   mkroot_elf "$R" "$(command -v dropbearkey)" /usr/bin/dropbearkey
+  # iproute2 (ip netns, veth peers in other namespaces, ip -n), as on a real node (boot.sh links it)
+  # shells as on a Proxmox node: dash as /bin/sh, bash for root (busybox sh would run its own
+  # applets, e.g. its small `ip`, instead of the iproute2 binaries in PATH)
+  mkroot_elf "$R" "$(command -v dash)" /bin/dash; ln -sf dash "$R/bin/sh"
+  mkroot_elf "$R" "$(command -v bash)" /bin/bash; echo /bin/bash >> "$R/etc/shells"
+  sed -i 's|:/root:/bin/sh$|:/root:/bin/bash|' "$R/etc/passwd"
+  mkroot_elf "$R" /bin/ip /usr/lib/standin/bin/ip; mkroot_elf "$R" "$(command -v bridge)" /usr/lib/standin/bin/bridge
   mkroot_modules "$R" virtio_pci virtio_blk virtio_net virtio_scsi virtio_console ahci sd_mod \
     bridge veth tun overlay loop 8021q evdev
   mkdir -p "$R/etc/standin/rc.d" "$R/etc/dropbear" "$R/etc/network" "$R/usr/lib/standin"

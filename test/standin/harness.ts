@@ -4,7 +4,7 @@
 // Contract: VMs are children of the namespace, so ns.down() kills them; vm.stop() is the polite path.
 // All traffic stays inside that namespace (the bridge has no uplink).
 import { createConnection } from 'node:net';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
@@ -190,3 +190,18 @@ export async function makeKey(path: string): Promise<string> {
 }
 
 export const qcow2 = (path: string, size = '1G') => run(['qemu-img', 'create', '-q', '-f', 'qcow2', path, size]);
+
+/** The identity block (README "Disk identity") of an installed qcow2 disk, or '' if none. */
+export async function diskIdentity(disk: string): Promise<string> {
+  const raw = `${disk}.ident.raw`;
+  await run(['qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw', disk, raw]); // sparse, fast
+  try {
+    const buf = Buffer.alloc(65536);
+    const fd = openSync(raw, 'r');
+    try { readSync(fd, buf, 0, buf.length, 64 * 1024 * 1024); } finally { closeSync(fd); }
+    const text = buf.toString('latin1').replace(/\0+$/, '');
+    return text.startsWith('STANDIN-IDENTITY 1') ? text.slice(0, text.indexOf('\nEND') + 4) : '';
+  } finally {
+    rmSync(raw, { force: true });
+  }
+}

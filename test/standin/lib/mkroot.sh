@@ -7,6 +7,7 @@
 mkroot_base() {
   local R=$1
   mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,mnt,root,var/log,lib/modules}
+  ln -s ../run "$R/var/run"
   chmod 1777 "$R/tmp"; chmod 700 "$R/root"
   cp /bin/busybox "$R/bin/busybox"
   ln -sf busybox "$R/bin/sh"

@@ -14,6 +14,9 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
 /bin/busybox --install -s
+for d in /bin /sbin /usr/bin /usr/sbin; do  # iproute2 instead of busybox's ip/bridge applets
+  ln -sf /usr/lib/standin/bin/ip $d/ip; ln -sf /usr/lib/standin/bin/bridge $d/bridge
+done
 mkdir -p /dev/pts /dev/shm /run /var/run /var/log
 mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm; mount -t tmpfs -o mode=755 tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null

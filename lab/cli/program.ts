@@ -9,6 +9,7 @@ import * as upCmd from './up.js';
 import * as planCmd from './plan.js';
 import * as downCmd from './down.js';
 import * as statusCmd from './status.js';
+import * as snapshotCmd from './snapshot.js';
 
 export interface CommandModule {
   register(program: Command, app: AppContext): void;
@@ -20,6 +21,7 @@ const COMMANDS: readonly CommandModule[] = [
   planCmd, // what up would do
   downCmd, // remove the lab by its marks
   statusCmd, // the lab at a glance
+  snapshotCmd, // golden snapshot save/list/rm and class reset
   doctorCmd, // host readiness, each problem with its fix
   configCmd, // show / schema / validate the lab file
 ];

@@ -7,9 +7,10 @@ import { openServices } from './services.js';
 
 export type Mode = 'up' | 'down' | 'plan';
 
-export async function runPipeline(app: AppContext, loaded: LoadedLab, steps: Step[], mode: Mode, command: string, opts: { keepCache?: boolean } = {}): Promise<StepOutcome[]> {
-  const release = mode === 'plan' ? async () => {} : await loaded.state.lock(command);
-  const services: { value: Partial<Services>; close: () => Promise<void> } = await openServices(app, loaded);
+export async function runPipeline(app: AppContext, loaded: LoadedLab, steps: Step[], mode: Mode, command: string, opts: { keepCache?: boolean; services?: Partial<Services> } = {}): Promise<StepOutcome[]> {
+  // A caller that already holds the lock and the services (snapshot, reset) passes its services.
+  const release = mode === 'plan' || opts.services ? async () => {} : await loaded.state.lock(command);
+  const services: { value: Partial<Services>; close: () => Promise<void> } = opts.services ? { value: opts.services, close: async () => {} } : await openServices(app, loaded);
   const interactive = process.stderr.isTTY === true && (app.options().verbose ?? 0) === 0 && !app.options().json;
   const make = app.stepContext(loaded, services.value, { dryRun: mode === 'plan', keepCache: opts.keepCache ?? false });
   try {

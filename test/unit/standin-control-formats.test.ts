@@ -83,7 +83,7 @@ describe('stand-in formats vs fixtures', () => {
     await k.ok('pve3', 'ha-manager add ct:100');
     await k.clock.until(() => k.m.guests.isRunning('pve3', 100), 120);
     k.m.setLink('pve3', false);
-    await k.clock.until(() => k.m.view('pve1').db.managerStatus.service_status?.['ct:100']?.node !== 'pve3', 400);
+    await k.clock.until(() => (k.m.view('pve1').db.managerStatus as any).service_status?.['ct:100']?.node !== 'pve3', 400);
     const master = k.m.view('pve1').db.managerStatus.master_node as string;
     const all = (await k.ok(master, 'journalctl -u pve-ha-crm')).stdout.trimEnd().split('\n');
     for (const l of all) expect(l).toMatch(/^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d pve\d (pve-ha-crm|systemd)\[\d+\]: /);

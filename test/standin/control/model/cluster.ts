@@ -151,7 +151,7 @@ export class ClusterModel implements HaContext {
     if (!rt) {
       rt = { pids: new Map(), wd: undefined as unknown as WatchdogMux };
       rt.wd = new WatchdogMux(this.clock, this.t, (who) => this.pid(node, who === 'crm' ? 'pve-ha-crm' : 'pve-ha-lrm'),
-        (msg) => this.log(node, 'watchdog-mux', 4, msg), () => this.watchdogReset(node));
+        (msg) => this.log(node, 'watchdog-mux', 4, msg), () => this.watchdogReset(node), () => this.world.get(node).frozen);
       this.rt.set(node, rt);
     }
     return rt;
@@ -211,6 +211,7 @@ export class ClusterModel implements HaContext {
     const n = this.world.get(name);
     if (!n.powered) return;
     n.powered = false;
+    n.frozen = false;
     this.stopNode(name);
   }
 
@@ -222,6 +223,14 @@ export class ClusterModel implements HaContext {
     this.stopNode(name);
     this.effects.resetNode(name);
     this.startBoot(n);
+  }
+
+  /** VM paused/resumed (virsh suspend/resume) */
+  setFrozen(name: string, frozen: boolean): void {
+    const n = this.world.get(name);
+    if (n.frozen === frozen) return;
+    n.frozen = frozen;
+    this.world.changed();
   }
 
   setLink(name: string, up: boolean): void {

@@ -23,6 +23,7 @@ export interface NodeState extends Required<Omit<NodeSpec, 'gateway'>> {
   powered: boolean;
   linked: boolean;
   up: boolean; // booted, pve services running
+  frozen: boolean; // VM paused: nothing runs, corosync drops it, its watchdog does not tick
   bootId: string;
   boots: number;
   certGen: number; // bumped when the node certificate is regenerated (cluster join)
@@ -55,7 +56,7 @@ export class World {
 
   addNode(spec: NodeSpec): NodeState {
     const n: NodeState = {
-      prefix: 24, ...spec, powered: false, linked: true, up: false, bootId: '', boots: 0, certGen: 0,
+      prefix: 24, ...spec, powered: false, linked: true, up: false, frozen: false, bootId: '', boots: 0, certGen: 0,
       pidBase: 700 + ((this.nodes.size * 37) % 200),
     };
     this.nodes.set(n.name, n);
@@ -103,7 +104,7 @@ export class World {
   recompute(): void {
     const members = this.members();
     const next = new Map<string, string[]>();
-    const running = [...this.nodes.values()].filter((n) => n.up && members.has(n.name) && this.joined(n.name));
+    const running = [...this.nodes.values()].filter((n) => n.up && !n.frozen && members.has(n.name) && this.joined(n.name));
     const linked = running.filter((n) => n.linked).map((n) => n.name).sort();
     for (const n of running) next.set(n.name, n.linked ? linked : [n.name]);
     const changed: string[] = [];
@@ -137,7 +138,7 @@ export class World {
 
   quorate(node: string): boolean {
     const n = this.nodes.get(node);
-    if (!n?.up) return false;
+    if (!n?.up || n.frozen) return false;
     if (!this.members().has(node) || !this.joined(node)) return true;
     const part = this.partition.get(node);
     return !!part && this.votes(part) >= this.quorumNeeded();

@@ -179,7 +179,9 @@ export class HaEnv {
     this.log('info', 'watchdog closed (disabled)');
   }
 
-  sleep(seconds: number): Promise<void> {
-    return this.ctx.clock.sleep(seconds);
+  /** a paused VM: the process sleeps until the VM runs again */
+  async sleep(seconds: number): Promise<void> {
+    await this.ctx.clock.sleep(seconds);
+    while (this.ctx.world.get(this.nodename).frozen) await this.ctx.clock.sleep(this.ctx.t.lockRetry);
   }
 }

@@ -25,6 +25,8 @@ export class WatchdogMux {
     private readonly log: (msg: string) => void,
     /** hardware reset of the node (softdog fired) */
     private readonly reset: () => void,
+    /** VM paused: the mux does not run either */
+    private readonly frozen: () => boolean = () => false,
   ) {}
 
   get armed(): boolean {
@@ -65,6 +67,7 @@ export class WatchdogMux {
   }
 
   private check(): void {
+    if (this.frozen()) return;
     const now = this.clock.now();
     for (const c of this.clients.values()) {
       const age = now - c.time;

@@ -37,8 +37,9 @@ export class CallThread {
       worker.once('message', (m: WorkerStart) => {
         worker.off('error', onError);
         if (m.type === 'ready') {
-          worker.unref();
-          resolve(new CallThread(worker));
+          const t = new CallThread(worker);
+          worker.unref(); // after the listeners: adding a 'message' listener re-refs the worker's port
+          resolve(t);
         } else {
           void worker.terminate();
           reject(toLibvirtError(m.type === 'fatal' ? m.error : undefined, `cannot connect to libvirt at ${uri}`));

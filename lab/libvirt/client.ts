@@ -116,7 +116,11 @@ class Driver implements LibvirtDriver {
     return (await this.pool.call('network.list', [], 'cannot list libvirt networks')).map(toNetwork);
   }
   networkXml(name: string, opts: { inactive?: boolean } = {}): Promise<string> {
-    return this.pool.call('network.xml', [name, opts.inactive ?? false], `cannot read the XML of network ${name}`);
+    const what = `cannot read the XML of network ${name}`;
+    return this.pool.call('network.xml', [name, opts.inactive ?? false], what).catch((err: unknown) => {
+      if (!opts.inactive || !unsupportedFlags(err)) throw err;
+      return this.pool.call('network.xml', [name, false], what); // drivers without a separate inactive config
+    });
   }
   startNetwork(name: string): Promise<void> {
     return this.pool.call('network.start', [name], `cannot start network ${name}`);

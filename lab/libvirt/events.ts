@@ -70,8 +70,9 @@ export class EventHost {
       await worker.terminate();
       throw err;
     });
-    worker.unref();
-    return new EventHost(worker, port1, timer);
+    const host = new EventHost(worker, port1, timer);
+    worker.unref(); // after the listeners: adding a 'message' listener re-refs the worker's port
+    return host;
   }
 
   /** Opens an event connection to `uri`; lifecycle events of every domain there go to onEvent. */

@@ -42,7 +42,7 @@ async function mismatch(ctx: StepContext, index: number): Promise<string | undef
   const diffs: string[] = [];
   if (have.type !== ctx.lab.libvirt.domainType) diffs.push(`type ${have.type} (lab: ${ctx.lab.libvirt.domainType})`);
   if (have.vcpus !== node.vcpus) diffs.push(`${have.vcpus} vCPUs (lab: ${node.vcpus})`);
-  if (have.memoryMiB !== node.memoryMiB) diffs.push(`${have.memoryMiB} MiB (lab: ${node.memoryMiB})`);
+  if (have.memoryMiB !== node.memoryMiB) diffs.push(`${have.memoryMiB} MiB (lab: ${node.memoryMiB} MiB)`);
   if (!have.macs.includes(node.mac.toLowerCase())) diffs.push(`no NIC with MAC ${node.mac}`);
   if (!have.networks.includes(ctx.names.network.name)) diffs.push(`not on network ${ctx.names.network.name}`);
   return diffs.length ? `${node.domain}: ${diffs.join(', ')}` : undefined;

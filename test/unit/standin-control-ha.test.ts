@@ -152,3 +152,26 @@ describe('stand-in HA model', () => {
     void PASSWORD;
   });
 });
+
+describe('stand-in HA with node-local storage', () => {
+  it('a CT on local-lvm is fenced and "recovered", but cannot start elsewhere and ends in error', async () => {
+    const k = await kit();
+    await formCluster(k);
+    await k.ok('pve2', 'pveam update');
+    await k.ok('pve2', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
+    await k.ok('pve2', 'pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --rootfs local-lvm:4');
+    await k.ok('pve2', 'ha-manager add ct:100');
+    await k.clock.until(() => k.m.guests.isRunning('pve2', 100), 120);
+    k.m.setLink('pve2', false);
+    await k.clock.until(() => manager(k, 'pve1').service_status['ct:100']?.state === 'error', 900);
+    const master = manager(k, 'pve1').master_node as string;
+    const lrm = [...k.m.world.nodes.keys()].flatMap((n) => k.m.journal.query(n, { units: ['pve-ha-lrm'] }).map((e) => `${n}: ${e.msg}`));
+    expect(lrm.some((l) => /unable to start service ct:100 on local node after 1 retries/.test(l))).toBe(true);
+    expect(lrm.some((l) => /<root@pam> end task UPID:pve\d:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:vzstart:100:root@pam: startup for container '100' failed: no such logical volume pve\/vm-100-disk-0$/.test(l))).toBe(true);
+    expect(lrm.some((l) => /restart policy: retry number 1 for service 'ct:100'/.test(l))).toBe(true);
+    const crm = k.m.journal.query(master, { units: ['pve-ha-crm'] }).map((e) => e.msg);
+    expect(crm.some((l) => /starting service ct:100 on node 'pve\d' failed, relocating service\./.test(l))).toBe(true);
+    expect(crm.some((l) => /recovery policy for service ct:100 failed, entering error state\. Failed nodes: pve\d, pve\d/.test(l))).toBe(true);
+    expect(['pve1', 'pve3'].some((n) => k.m.guests.isRunning(n, 100))).toBe(false);
+  });
+});

@@ -42,6 +42,7 @@ export async function pvesr(ctx: Ctx, args: string[]): Promise<number> {
       if ([...db().repl.values()].some((j) => j.guest === guest && j.target === params.target)) {
         throw die(`replication job for guest '${guest}' to target 'local/${params.target}' already exists`);
       }
+      m.local.volumeNodes.get(vol)?.add(params.target!); // first sync right away (modelled)
       db().repl.set(params.id!, { id: params.id!, guest, target: params.target!, source: g.node, schedule: params.schedule ?? '*/15', rate: params.rate, comment: params.comment, disable: params.disable === '1' });
       return 0;
     }

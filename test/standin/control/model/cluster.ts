@@ -20,6 +20,7 @@ import { type Timing, timing } from './timing.js';
 import { type Member, type NodeState, World } from './world.js';
 import { logMembership } from './membership-log.js';
 import { defaultStorage } from './storage.js';
+import { volumeProblem } from './ct-create.js';
 
 export interface ModelNode {
   name: string;
@@ -84,7 +85,8 @@ export class ClusterModel implements HaContext {
       if (n.rootfs === 'zfs') this.local.pools(n.name).set('rpool', { name: 'rpool', devices: ['vda3'], size: 32 * 2 ** 30, raid: '', created: this.clock.now() });
       this.diskMap.set(st.name, { ...(n.disks ?? {}) });
     }
-    this.guests = new Guests(this.clock, this.t, () => this.effects, (n) => this.view(n), () => this.world.nodes.keys(), (n) => (this.world.nodes.get(n)?.up ? this.world.get(n).bootId : ''));
+    this.guests = new Guests(this.clock, this.t, () => this.effects, (n) => this.view(n), () => this.world.nodes.keys(),
+      (n) => (this.world.nodes.get(n)?.up ? this.world.get(n).bootId : ''), (n, g) => volumeProblem(this, n, g.conf.rootfs));
     this.world.onMembership((changed) => {
       this.cfs.syncQuorum((n) => this.world.quorate(n));
       logMembership(this, changed);

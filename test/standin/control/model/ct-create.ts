@@ -59,13 +59,30 @@ export function allocRootfs(m: ClusterModel, node: string, vmid: number, storeid
     lvs.set(lv, sizeG * 2 ** 30);
     return { volid: `${storeid}:${lv}`, out: `  Logical volume "${lv}" created.\n` };
   }
+  const local = (volid: string, out: string) => {
+    m.local.volumeNodes.set(volid, new Set([node]));
+    return { volid, out };
+  };
   if (s.type === 'lvmthin') {
     const lv = name('vm');
-    return { volid: `${storeid}:${lv}`, out: `  Logical volume "${lv}" created.\n` };
+    return local(`${storeid}:${lv}`, `  Logical volume "${lv}" created.\n`);
   }
-  if (s.type === 'zfspool') return { volid: `${storeid}:${name('subvol')}`, out: '' };
-  if (s.type === 'dir') return { volid: `${storeid}:${vmid}/vm-${vmid}-disk-${n}.raw`, out: `Formatting '/var/lib/vz/images/${vmid}/vm-${vmid}-disk-${n}.raw', fmt=raw size=${sizeG * 2 ** 30} preallocation=off\n` };
+  if (s.type === 'zfspool') return local(`${storeid}:${name('subvol')}`, '');
+  if (s.type === 'dir') return local(`${storeid}:${vmid}/vm-${vmid}-disk-${n}.raw`, `Formatting '/var/lib/vz/images/${vmid}/vm-${vmid}-disk-${n}.raw', fmt=raw size=${sizeG * 2 ** 30} preallocation=off\n`);
   throw die(`storage '${storeid}' does not support containers`);
+}
+
+/** why the CT's root volume cannot be used on `node` (node-local volume elsewhere), or undefined */
+export function volumeProblem(m: ClusterModel, node: string, rootfs: string | undefined): string | undefined {
+  const volid = rootfs?.split(',')[0];
+  if (!volid) return undefined;
+  const holders = m.local.volumeNodes.get(volid);
+  if (!holders || holders.has(node)) return undefined;
+  const [sid, name] = volid.split(':') as [string, string];
+  const s = m.view(node).db.storage.get(sid);
+  if (s?.type === 'zfspool') return `zfs error: cannot open '${s.opts.pool}/${name}': dataset does not exist`;
+  if (s?.type === 'lvmthin') return `no such logical volume ${s.opts.vgname}/${name}`;
+  return `volume '${volid}' does not exist`;
 }
 
 /** template volid -> file name in the node's local cache, or the upstream error */

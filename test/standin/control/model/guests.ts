@@ -48,6 +48,8 @@ export class Guests {
     private readonly allNodes: () => Iterable<string>,
     /** boot id of a running node, '' when down: a start that outlives its node's boot is void */
     private readonly bootOf: (node: string) => string,
+    /** why the guest's volumes are not usable on that node (node-local storage elsewhere) */
+    private readonly problem: (node: string, g: GuestConf) => string | undefined = () => undefined,
   ) {}
 
   conf(node: string, vmid: number): GuestConf | undefined {
@@ -63,6 +65,8 @@ export class Guests {
     if (!g || this.isRunning(node, vmid)) return;
     const pending = this.starting.get(vmid);
     if (pending) return pending;
+    const why = this.problem(node, g);
+    if (why) throw new Error(`startup for container '${vmid}' failed: ${why}`);
     const boot = this.bootOf(node);
     const p = (async () => {
       await Promise.all([this.effects().startGuest(node, g), this.clock.sleep(this.t.guestStart)]);
@@ -88,7 +92,7 @@ export class Guests {
   readonly agent: ResourceAgent = {
     exists: (sid) => [...this.allNodes()].some((n) => !!this.conf(n, vmidOf(sid))),
     checkRunning: (node, sid) => this.isRunning(node, vmidOf(sid)),
-    start: (node, sid) => this.start(node, vmidOf(sid)),
+    start: (node, sid) => this.start(node, vmidOf(sid)).then(() => undefined, (e: Error) => e.message),
     shutdown: (node, sid) => this.stop(node, vmidOf(sid)),
     migrate: async (node, sid, target) => {
       const vmid = vmidOf(sid);

@@ -39,6 +39,8 @@ export class LocalState {
   readonly lunVg = new Map<string, string>();
   /** volume group -> logical volumes (name -> bytes) */
   readonly lvs = new Map<string, Map<string, number>>();
+  /** volumes on node-local storage (lvmthin, zfspool, dir): volid -> nodes holding a copy (replication adds targets) */
+  readonly volumeNodes = new Map<string, Set<string>>();
   /** aplinfo index downloaded by `pveam update` (node -> true) */
   readonly aplUpdated = new Set<string>();
 

@@ -11,8 +11,8 @@ import type { WatchdogMux } from './watchdog.js';
 export interface ResourceAgent {
   exists(sid: string): boolean;
   checkRunning(node: string, sid: string): boolean;
-  /** resolves when started (or failed: check checkRunning afterwards) */
-  start(node: string, sid: string): Promise<void>;
+  /** runs the start task; resolves with the task's error text, if it failed (check checkRunning) */
+  start(node: string, sid: string): Promise<string | undefined>;
   shutdown(node: string, sid: string, timeout?: number): Promise<void>;
   /** relocate (ct, offline) / migrate (vm, online): move the guest config and its runtime to target */
   migrate(node: string, sid: string, target: string, online: boolean): Promise<boolean>;

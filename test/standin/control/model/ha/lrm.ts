@@ -32,6 +32,7 @@ export class Lrm {
   private workers = new Map<string, Worker>();
   private restartTries: Record<string, number> = {};
   private wroteStatus = false;
+  private tasks = 0;
   alive = true;
 
   constructor(private readonly env: HaEnv) {
@@ -218,7 +219,10 @@ export class Lrm {
     if (cmd === 'started') {
       if (running) return EXIT.SUCCESS;
       this.env.log('info', `starting service ${sid}`);
-      await agent.start(me, sid);
+      const upid = this.upid('vzstart', sid);
+      this.env.log('info', `<root@pam> starting task ${upid}`);
+      const err = await agent.start(me, sid);
+      this.env.log(err ? 'err' : 'info', `<root@pam> end task ${upid} ${err ?? 'OK'}`);
       if (agent.checkRunning(me, sid)) {
         this.env.log('info', `service status ${sid} started`);
         return EXIT.SUCCESS;
@@ -249,6 +253,12 @@ export class Lrm {
     }
     this.env.log('err', `implement me (cmd '${cmd}')`);
     return EXIT.EUNKNOWN_COMMAND;
+  }
+
+  private upid(type: string, sid: string): string {
+    const h = (n: number) => Math.floor(n).toString(16).toUpperCase().padStart(8, '0');
+    const pid = this.env.ctx.pid(this.env.nodename, 'pve-ha-lrm') + 1 + (++this.tasks % 9000);
+    return `UPID:${this.env.nodename}:${h(pid)}:${h(pid * 7919)}:${h(this.env.getTime())}:${sid.startsWith('ct:') ? type : type.replace(/^vz/, 'qm')}:${sid.split(':')[1]}:root@pam:`;
   }
 
   kill(): void {

@@ -6,6 +6,7 @@
 //   await s.heal(() => …);                 // if the fault is healed
 //   await s.stop();                        // probes and polls end; window closes
 //   s.addJournal(await readJournalCapture(runner, node, s.sinceWall(), Date.now()));
+//   s.setClockOffset(node, (await clockOffset(runner)).offsetMs);   // run-meta.ts
 //   const trial = s.record(w.outcome);     // → TrialRecord for newRunRecord()
 import type { Runner } from '../exec/runner.js';
 import { sleep } from '../core/wait.js';
@@ -43,6 +44,8 @@ export interface TrialSession {
   /** Wall-clock ms when the window opened (for the journal query). */
   sinceWall(): number;
   addJournal(capture: JournalCapture): void;
+  /** Node clock minus host clock (from run-meta clockOffset()), applied to that node's journal times. */
+  setClockOffset(node: string, offsetMs: number): void;
   record(outcome: TrialRecord['outcome'], error?: string): TrialRecord;
 }
 
@@ -68,6 +71,7 @@ export function startTrial(o: TrialOptions): TrialSession {
   const libvirt: LibvirtEvent[] = [];
   const journal: JournalCapture[] = [];
   const notes: string[] = [];
+  const clockOffsetsMs: Record<string, number> = {};
   let stopped: Promise<void> | undefined;
   let http: TrialRecord['http'] = [];
   let ha: TrialRecord['ha'] = [];
@@ -118,6 +122,9 @@ export function startTrial(o: TrialOptions): TrialSession {
     addJournal(c) {
       journal.push(c);
     },
+    setClockOffset(node, offsetMs) {
+      clockOffsetsMs[node] = offsetMs;
+    },
     record(outcome, error) {
       if (!fault) throw new Error('TrialSession.record: no fault was injected');
       if (!stopped) throw new Error('TrialSession.record: call stop() first');
@@ -133,6 +140,7 @@ export function startTrial(o: TrialOptions): TrialSession {
         ha,
         libvirt,
         journal,
+        ...(Object.keys(clockOffsetsMs).length ? { clockOffsetsMs } : {}),
         notes,
       });
     },

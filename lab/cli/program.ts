@@ -10,6 +10,8 @@ import * as planCmd from './plan.js';
 import * as downCmd from './down.js';
 import * as statusCmd from './status.js';
 import * as snapshotCmd from './snapshot.js';
+import * as probeCmd from './probe.js';
+import * as reportCmd from './report.js';
 
 export interface CommandModule {
   register(program: Command, app: AppContext): void;
@@ -22,6 +24,8 @@ const COMMANDS: readonly CommandModule[] = [
   downCmd, // remove the lab by its marks
   statusCmd, // the lab at a glance
   snapshotCmd, // golden snapshot save/list/rm and class reset
+  probeCmd, // the HTTP outage probe on its own
+  reportCmd, // re-render and aggregate failover runs
   doctorCmd, // host readiness, each problem with its fix
   configCmd, // show / schema / validate the lab file
 ];

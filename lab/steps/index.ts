@@ -5,6 +5,7 @@ import type { Step } from '../core/step.js';
 import { answerMediaStep, passwordHashStep } from './answer.js';
 import { domainsStep } from './domains.js';
 import { identityStep } from './identity.js';
+import { installStep } from './install.js';
 import { isoFetchStep, isoPrepareStep } from './iso.js';
 import { keysStep } from './keys.js';
 import { networkStep } from './network.js';
@@ -23,5 +24,6 @@ export function labSteps(lab: Lab): Step[] {
     networkStep, // the lab's libvirt NAT network: bridge, DHCP reservations, our mark
     ...storageSteps(lab), // LUN file, tgt target (ACL = lab), node root disks per layout, ZFS disks
     domainsStep(), // the node VMs, defined for installation
+    installStep(), // Proxmox VE on every node in parallel: installer until power-off, then boot from disk, SSH up, host key pinned
   ];
 }

@@ -11,7 +11,7 @@ import { syncWorker } from './worker.js';
 
 const VMID: Prop = { type: 'integer', min: 100, max: 999999999 };
 const COMMANDS = ['config <vmid> [OPTIONS]', 'create <vmid> <ostemplate> [OPTIONS]', 'destroy <vmid> [OPTIONS]', 'exec <vmid> [<extra-args>] [OPTIONS]', 'list', 'shutdown <vmid> [OPTIONS]', 'start <vmid> [OPTIONS]', 'status <vmid> [OPTIONS]', 'stop <vmid> [OPTIONS]'];
-const CREATE: CmdSpec = {
+export const CREATE: CmdSpec = {
   cmd: 'pct create', args: ['vmid', 'ostemplate'],
   props: {
     vmid: VMID, ostemplate: {}, hostname: { optional: true }, memory: { type: 'integer', optional: true, min: 16 }, swap: { type: 'integer', optional: true, min: 0 },

@@ -10,8 +10,9 @@ import type { Prop } from './args.js';
 import { assertCanCreate, createWorker, joinWorker } from './cluster-join.js';
 import type { Ctx } from './io.js';
 import { CREATE_PROPS, JOIN_PROPS } from './pvecm.js';
-import { pvesm } from './pvesm.js';
-import { pct } from './pct.js';
+import { ALL_PROPS, pvesm } from './pvesm.js';
+import { CREATE, pct } from './pct.js';
+import { pveam } from './pveam.js';
 import { syncWorker } from './worker.js';
 
 export interface Route {
@@ -88,7 +89,7 @@ export const ROUTES: Route[] = [
   { method: 'POST', re: /^\/cluster\/ha\/rules$/, props: { type: {}, rule: {}, resources: {}, ...opt('nodes', 'strict', 'affinity', 'comment', 'disable') }, run: ({ m, node }, p) => (addRule(m, node, p.type!, p.rule!, p), null) },
   { method: 'GET', re: /^\/storage$/, props: opt('type'), run: ({ m, node }) => [...m.view(node).db.storage].map(([storage, { type, opts }]) => ({ storage, type, digest: 'x', ...opts })) },
   {
-    method: 'POST', re: /^\/storage$/, props: Object.fromEntries(['type', 'storage'].map((k) => [k, {}])),
+    method: 'POST', re: /^\/storage$/, props: { type: {}, storage: {}, ...ALL_PROPS },
     run: async (ctx, p) => {
       await viaCli(ctx, pvesm, ['add', p.type!, p.storage!, ...toArgv(p, ['type', 'storage'])]);
       return { storage: p.storage, type: p.type };
@@ -135,6 +136,36 @@ export const ROUTES: Route[] = [
       const c = m.view(node).db.guests.get(Number(g.vmid));
       if (!c || c.node !== node) throw die(`Configuration file 'nodes/${node}/lxc/${g.vmid}.conf' does not exist`);
       return { ...c.conf, digest: 'x' };
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/nodes/${N}/lxc$`), props: CREATE.props,
+    run: async (ctx, p) => {
+      await viaCli(ctx, pct, ['create', p.vmid!, p.ostemplate!, ...toArgv(p, ['vmid', 'ostemplate'])]);
+      return null;
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/nodes/${N}/aplinfo$`), props: { storage: {}, template: {} },
+    run: async (ctx, p) => {
+      await viaCli(ctx, pveam, ['download', p.storage!, p.template!]);
+      return null;
+    },
+  },
+  {
+    method: 'GET', re: /^\/cluster\/resources$/, props: opt('type'), run: ({ m, node }, p) => {
+      const view = m.view(node).db;
+      const nodes = m.cfs.isMember(node) ? [...m.members().keys()] : [node];
+      const online = (n: string) => n === node || m.world.online(node, n);
+      const res: Array<Record<string, unknown>> = [];
+      if (!p.type || p.type === 'node') for (const n of nodes) res.push({ id: `node/${n}`, type: 'node', node: n, status: online(n) ? 'online' : 'offline' });
+      if (!p.type || p.type === 'vm') {
+        for (const g of view.guests.values()) {
+          res.push({ id: `${g.type}/${g.vmid}`, type: g.type, vmid: g.vmid, node: g.node, name: g.conf.hostname, status: m.guests.isRunning(g.node, g.vmid) ? 'running' : 'stopped', ...(view.haResources.has(`ct:${g.vmid}`) ? { hastate: 'started' } : {}) });
+        }
+      }
+      if (!p.type || p.type === 'storage') for (const n of nodes) for (const s of online(n) ? storageInfo(m, n) : []) res.push({ id: `storage/${n}/${s.storage}`, type: 'storage', node: n, storage: s.storage, status: s.active ? 'available' : 'unknown', shared: s.shared, content: s.content });
+      return res;
     },
   },
   {

@@ -1,6 +1,6 @@
 // pvesm (pve-storage CLI/pvesm.pm): add, remove, status, list, scan iscsi|zfs. `status` columns:
 // "Name Type Status Total Used Available %" (+ " (KiB)" headers from libpve-storage-perl 9.0.14).
-import { die } from '../model/perl.js';
+import { die, paramError } from '../model/perl.js';
 import { ALL_TYPES, TYPES } from '../model/storage.js';
 import { addStorage, scanIscsi, storageInfo, volumes } from '../model/storage-ops.js';
 import { type Prop, parseArgs } from './args.js';
@@ -8,7 +8,7 @@ import { abort } from './handle.js';
 import { type Ctx, FORMAT_PROPS } from './io.js';
 
 const COMMANDS = ['add <type> <storage> [OPTIONS]', 'list <storage> [OPTIONS]', 'remove <storage>', 'scan iscsi <portal>', 'scan zfs', 'set <storage> [OPTIONS]', 'status  [OPTIONS]'];
-const ALL_PROPS: Record<string, Prop> = {};
+export const ALL_PROPS: Record<string, Prop> = {};
 const BOOLS = new Set(['shared', 'sparse', 'disable', 'saferemove', 'tagged_only', 'is_mountpoint', 'create-base-path', 'create-subdirs', 'mkdir', 'snapshot-as-volume-chain']);
 for (const t of Object.values(TYPES)) for (const k of [...t.required, ...t.optional]) ALL_PROPS[k] = BOOLS.has(k) ? { type: 'boolean', optional: true } : { optional: true };
 for (const k of ['server', 'export', 'share', 'username', 'password', 'datastore', 'fingerprint', 'monhost', 'pool', 'iscsiprovider', 'lio_tpg', 'blocksize', 'comment']) ALL_PROPS[k] = { optional: true };
@@ -37,7 +37,7 @@ export async function pvesm(ctx: Ctx, args: string[]): Promise<number> {
       let list = storageInfo(m, ctx.node);
       if (params.storage) {
         list = list.filter((s) => s.storage === params.storage);
-        if (!list.length) throw die(`400 Parameter verification failed.\nstorage: No such storage.`);
+        if (!list.length) throw paramError({ storage: 'No such storage.' }, 'pvesm status  [OPTIONS]');
       }
       if (params.content) list = list.filter((s) => s.enabled && params.content!.split(',').some((c) => s.content.split(',').includes(c)));
       if (params.enabled === '1') list = list.filter((s) => s.enabled);

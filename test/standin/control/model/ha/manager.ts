@@ -96,7 +96,6 @@ export class Manager {
   manage(): void {
     const { env, ns, ss } = this;
     const { info } = env.getNodeInfo();
-    const changedNodes = ns.changedNodelist(info);
     const [lrmResults, lrmModes] = this.readLrm();
     ns.update(info, lrmModes);
     if (!ns.isOperational(env.nodename)) {
@@ -117,10 +116,8 @@ export class Manager {
       delete ss[sid];
     }
     this.usage = basicUsage(ns.listOnline(), ss);
-    if (!this.compiled || changedNodes || true) {
-      const db = env.view().db;
-      this.compiled = compileRules(db, ns.listNodes());
-    }
+    // node affinity from rules (PVE 9) or groups (PVE 8, migrated in memory), recompiled each round
+    this.compiled = compileRules(env.view().db, ns.listNodes());
     this.crmCommands();
     for (;;) {
       let repeat = false;

@@ -48,10 +48,6 @@ export class NodeStatus {
     return this.listNodes().filter((n) => this.status[n] === 'online');
   }
 
-  changedNodelist(info: Record<string, unknown>): boolean {
-    return Object.keys(info).some((n) => !this.status[n]) || Object.keys(this.status).some((n) => !info[n]);
-  }
-
   private set(node: string, state: string): void {
     if (!VALID.has(state)) throw new Error(`unknown node state '${state}'`);
     const last = this.get(node);

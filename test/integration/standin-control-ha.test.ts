@@ -1,0 +1,140 @@
+// Integration: three TCG stand-in nodes (part 1 installs, this part's overlay) under libvirt in a
+// private namespace, with the control plane (startStandinCluster) at time scale 0.1. Over SSH like
+// pvelab: form a cluster, shared LVM on the (modelled) SAN LUN, a container under HA; then cut the
+// owning node's link with virsh and see the container's HTTP answer again, from another node VM.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LabNs, startLabNs } from '../helpers/labns.js';
+import { sleep, waitFor } from '../helpers/run.js';
+import { STANDIN_OVERLAY, type StandinCluster, standinChannelXml, startStandinCluster } from '../standin/control/live/standin.js';
+import { virsh } from '../standin/control/live/virsh.js';
+import { answer, answerMedia, buildStandin, makeKey, missingPrereq, nsBridge, prepareIso, qcow2, startVm } from '../standin/harness.js';
+
+const missing = missingPrereq() ?? ['/usr/bin/virsh', '/usr/sbin/libvirtd', '/usr/bin/curl'].find((p) => !existsSync(p));
+const PW = 'standin-pw-1';
+const NODES = [1, 2, 3].map((i) => ({ name: `pve${i}`, ip: `10.99.0.1${i}`, mac: `52:54:00:5e:01:1${i}`, domain: `sc-pve${i}` }));
+const CT_IP = '10.99.0.50';
+
+describe.skipIf(!!missing)(`stand-in control plane on TCG nodes ${missing ? `(skipped: ${missing} missing)` : ''}`, () => {
+  let ns: LabNs;
+  let dir: string;
+  let key: string;
+  let sc: StandinCluster | undefined;
+  const ssh = (ip: string, cmd: string, input = '') => ns.exec(['ssh', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@${ip}`, cmd], { input, allowFail: true, timeoutMs: 120_000 });
+  const ok = async (ip: string, cmd: string, input = '') => {
+    const r = await ssh(ip, cmd, input);
+    if (r.exitCode !== 0) throw new Error(`${cmd} on ${ip}: exit ${r.exitCode}\n${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
+  const page = async () => (await ns.exec(['curl', '-s', '-m', '2', `http://${CT_IP}/`], { allowFail: true })).stdout;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'standin-control-'));
+    key = join(dir, 'key');
+    await makeKey(key);
+    ns = await startLabNs({ libvirt: true, label: 'standin-control' });
+    await nsBridge(ns);
+  });
+  afterAll(async () => {
+    await sc?.stop();
+    await ns?.down();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('installs three nodes from the stand-in ISO built with the control overlay', async () => {
+    const stock = await buildStandin('9.2', STANDIN_OVERLAY);
+    const iso = join(dir, 'part.iso');
+    await prepareIso(stock, iso, 'partition');
+    const pub = await makeKey(key);
+    await Promise.all(NODES.map(async (n) => {
+      await answerMedia(join(dir, `${n.name}-ais.iso`), answer({ fqdn: `${n.name}.lab.example`, ip: n.ip, mac: n.mac, sshKey: pub, rebootMode: 'power-off', password: PW }));
+      await qcow2(join(dir, `${n.name}.qcow2`), '2G');
+      const vm = await startVm(ns, { name: `i${n.name}`, dir, mac: n.mac, disks: [join(dir, `${n.name}.qcow2`)], cdroms: [iso, join(dir, `${n.name}-ais.iso`)], cdFirst: true, noReboot: true });
+      try {
+        await vm.waitSerial(/INFO: Installation done\./, 600_000);
+        expect(await Promise.race([vm.exited, sleep(120_000).then(() => 'still running')])).toBe(0);
+      } finally {
+        await vm.stop();
+      }
+    }));
+  }, 20 * 60_000);
+
+  it('boots them under libvirt with the control channels; pvecm forms a quorate cluster over SSH', async () => {
+    for (const n of NODES) {
+      const xml = `<domain type='qemu'><name>${n.domain}</name><memory unit='MiB'>512</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type><boot dev='hd'/></os>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${join(dir, `${n.name}.qcow2`)}'/><target dev='vda' bus='virtio'/></disk>
+    <interface type='bridge'><source bridge='br0'/><mac address='${n.mac}'/><model type='virtio'/></interface>
+    <serial type='file'><source path='${join(dir, `${n.name}.serial.log`)}'/><target port='0'/></serial>
+    ${standinChannelXml(dir, n.name)}
+    <memballoon model='none'/>
+  </devices></domain>`;
+      writeFileSync(join(dir, `${n.domain}.xml`), xml);
+      const d = await virsh(ns.uri, ['define', join(dir, `${n.domain}.xml`)]);
+      expect(d.code, d.stderr).toBe(0);
+      expect((await virsh(ns.uri, ['start', n.domain])).code).toBe(0);
+    }
+    sc = await startStandinCluster({
+      ns: { uri: ns.uri, dir }, release: '9.2', scale: 0.1,
+      nodes: NODES.map((n) => ({ ...n, gateway: '10.99.0.1', password: PW })),
+      san: [{ portal: '10.99.0.1:3260', target: 'iqn.2026-01.lab.test:shared', tid: 1, luns: [{ lun: 1, size: 4 * 2 ** 30 }] }],
+    });
+    await sc.waitNodesUp(10 * 60_000);
+    await waitFor('ssh on all nodes', async () => ((await Promise.all(NODES.map((n) => ssh(n.ip, 'true')))).every((r) => r.exitCode === 0) ? true : undefined), 120_000, 1000);
+    expect(await ok(NODES[0]!.ip, 'pveversion')).toMatch(/^pve-manager\/9\.2\.\d+\/[0-9a-f]{16} \(running kernel: /);
+    await ok(NODES[0]!.ip, 'pvecm create lab');
+    const info = JSON.parse(await ok(NODES[0]!.ip, 'pvesh get /cluster/config/join --output-format json'));
+    const fp = info.nodelist.find((x: { name: string }) => x.name === 'pve1').pve_fp;
+    for (const n of NODES.slice(1)) {
+      const out = await ok(n.ip, `pvecm add ${NODES[0]!.ip} --fingerprint ${fp}`, `${PW}\n`);
+      expect(out).toContain(`successfully added node '${n.name}' to cluster.`);
+    }
+    const st = JSON.parse(await ok(NODES[2]!.ip, 'pvesh get /cluster/status --output-format json'));
+    expect(st[0]).toMatchObject({ type: 'cluster', name: 'lab', nodes: 3, quorate: 1 });
+  }, 15 * 60_000);
+
+  it('puts a container under HA; cutting its node link makes it unreachable, then it answers from another node', async () => {
+    const a = NODES[0]!.ip;
+    await ok(a, 'pvesm add iscsi san0 --portal 10.99.0.1 --target iqn.2026-01.lab.test:shared --content none');
+    const lun = (await ok(a, 'pvesm list san0')).split('\n')[1]!.split(/\s+/)[0]!;
+    await ok(a, `pvesm add lvm vg-san --vgname vg_san --base ${lun} --shared 1 --content images,rootdir`);
+    await ok(a, 'pveam update');
+    await ok(a, 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
+    await ok(a, `pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --hostname web1 --rootfs vg-san:4 --net0 name=eth0,bridge=vmbr0,ip=${CT_IP}/24,gw=10.99.0.1`);
+    await ok(a, 'ha-manager add ct:100 --state started');
+    expect(await waitFor('CT 100 HTTP answer', async () => ((await page()) || undefined), 120_000, 500)).toBe('hello from web1 (CT 100)\n');
+    const ms = JSON.parse(await ok(a, 'pvesh get /cluster/ha/status/manager_status --output-format json')).manager_status;
+    const owner = NODES.find((n) => n.name === ms.service_status['ct:100'].node)!;
+    expect((await ok(owner.ip, 'ip netns list')).split('\n')[0]).toMatch(/^ct100\b/);
+    const bootBefore = (await ok(owner.ip, 'cat /proc/sys/kernel/random/boot_id')).trim();
+    const cut = Date.now();
+    expect((await virsh(ns.uri, ['domif-setlink', owner.domain, owner.mac, 'down'])).code).toBe(0);
+    await waitFor('CT unreachable after the cut', async () => ((await page()) === '' ? true : undefined), 30_000, 250);
+    const back = await waitFor('CT 100 answering again', async () => ((await page()) || undefined), 5 * 60_000, 500);
+    const healedAfter = (Date.now() - cut) / 1000;
+    console.log(`CT 100 answered again ${healedAfter.toFixed(1)} s after the link cut (scale 0.1)`);
+    expect(back).toBe('hello from web1 (CT 100)\n');
+    const other = NODES.filter((n) => n !== owner);
+    const ms2 = JSON.parse(await ok(other[0]!.ip, 'pvesh get /cluster/ha/status/manager_status --output-format json')).manager_status;
+    const target = NODES.find((n) => n.name === ms2.service_status['ct:100'].node)!;
+    expect(target).not.toBe(owner);
+    expect((await ok(target.ip, 'ip netns list')).split('\n')[0]).toMatch(/^ct100\b/);
+    const neigh = (await ns.exec(['ip', 'neigh', 'show', CT_IP])).stdout;
+    const conf = await ok(target.ip, 'pct config 100');
+    expect(neigh.toUpperCase()).toContain(/hwaddr=([0-9A-F:]{17})/.exec(conf)![1]);
+    const journal = await ok(ms2.master_node === owner.name ? target.ip : NODES.find((n) => n.name === ms2.master_node)!.ip, 'journalctl -u pve-ha-crm -o short-iso');
+    expect(journal).toMatch(new RegExp(`recover service 'ct:100' from fenced node '${owner.name}' to node '${target.name}'`));
+    await virsh(ns.uri, ['domif-setlink', owner.domain, owner.mac, 'up']);
+    await waitFor('reset node back with a new boot', async () => {
+      const r = await ssh(owner.ip, 'cat /proc/sys/kernel/random/boot_id');
+      return r.exitCode === 0 && r.stdout.trim() !== bootBefore ? true : undefined;
+    }, 5 * 60_000, 1000);
+    expect((await ssh(owner.ip, 'ip netns list')).stdout).not.toMatch(/ct100/);
+    await waitFor('reset node quorate again', async () => ((await ssh(owner.ip, 'pvecm status')).exitCode === 0 ? true : undefined), 120_000, 1000);
+  }, 20 * 60_000);
+});

@@ -112,9 +112,14 @@ function load() {
   koffi.proto('int LifecycleCb(void *conn, void *dom, int event, int detail, void *opaque)');
   koffi.proto('void TimeoutCb(int timer, void *opaque)');
   koffi.proto('void CloseCb(void *conn, int reason, void *opaque)');
+  // Each prototype is declared on first use: the main thread only ever needs virEventUpdateTimeout.
   const v = {} as Record<string, Fn>;
-  for (const [k, decl] of Object.entries(PROTOS)) v[k] = lib.func(decl);
-  v['free'] = koffi.load('libc.so.6').func('void free(void *p)');
+  for (const [k, decl] of Object.entries(PROTOS)) {
+    let f: Fn | undefined;
+    Object.defineProperty(v, k, { enumerable: true, get: () => (f ??= lib.func(decl)) });
+  }
+  let free: Fn | undefined;
+  Object.defineProperty(v, 'free', { enumerable: true, get: () => (free ??= koffi.load('libc.so.6').func('void free(void *p)')) });
   loaded = { v: v as Libvirt, errType, resetErrorAddr: lib.symbol('virResetError') as Ptr };
   return loaded;
 }

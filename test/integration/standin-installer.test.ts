@@ -72,7 +72,8 @@ describe.skipIf(!!missing)(`stand-in installer ISO ${missing ? `(skipped: ${miss
     }
   });
 
-  it('a rejected answer prints the upstream error and waits in the debug shell', async () => {
+  // the two failure paths run side by side (one TCG VM per core)
+  it.concurrent('a rejected answer prints the upstream error and waits in the debug shell', async () => {
     const iso = join(dir, 'bad.iso');
     const disk = join(dir, 'bad.qcow2');
     await prepareIso(stock, iso, 'iso', answer({ fqdn: 'pveb.lab.example', ip: '10.99.0.22', mac: MAC, sshKey: pub, password: 'short' }));
@@ -90,11 +91,12 @@ describe.skipIf(!!missing)(`stand-in installer ISO ${missing ? `(skipped: ${miss
     }
   });
 
-  it('reboot-on-error = true reboots instead of waiting', async () => {
+  it.concurrent('reboot-on-error = true reboots instead of waiting', async () => {
     const iso = join(dir, 'roe.iso');
+    await qcow2(join(dir, 'roe.qcow2'));
     await prepareIso(stock, iso, 'iso',
       answer({ fqdn: 'pver.lab.example', ip: '10.99.0.23', mac: '52:54:00:5e:00:99', sshKey: pub, rebootOnError: true }));
-    const vm = await startVm(ns, { name: 'roe', dir, mac: MAC, disks: [join(dir, 'bad.qcow2')], cdroms: [iso], cdFirst: true, noReboot: true });
+    const vm = await startVm(ns, { name: 'roe', dir, mac: MAC, disks: [join(dir, 'roe.qcow2')], cdroms: [iso], cdFirst: true, noReboot: true });
     try {
       await vm.waitSerial(/ERROR: Installation failed: filter did not match any device/, 240_000);
       expect(await Promise.race([vm.exited, sleep(60_000).then(() => 'still running')])).toBe(0); // -no-reboot: reboot exits QEMU

@@ -19,6 +19,7 @@ describe.skipIf(!!missing)(`stand-in installed node ${missing ? `(skipped: ${mis
   let key: string;
   let pub: string;
   let node: StandinVm | undefined;
+  let loop: StandinVm | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'standin-node-'));
     key = join(dir, 'key');
@@ -26,9 +27,16 @@ describe.skipIf(!!missing)(`stand-in installed node ${missing ? `(skipped: ${mis
     await makeKey(join(dir, 'other'));
     ns = await startLabNs({ libvirt: false, label: 'standin-node' });
     await nsBridge(ns);
+    // reinstall-loop VM (last test): 8.3 ISO, snake_case answer without reboot-mode, ISO first
+    const iso = join(dir, 'loop.iso');
+    const a = answer({ fqdn: 'pve3.lab.example', ip: '10.99.0.13', mac: '52:54:00:5e:00:13', sshKey: pub, snake: true });
+    await prepareIso(await buildStandin('8.3'), iso, 'iso', a);
+    await qcow2(join(dir, 'loop.qcow2'));
+    loop = await startVm(ns, { name: 'loop', dir, mac: '52:54:00:5e:00:13', disks: [join(dir, 'loop.qcow2')], cdroms: [iso], cdFirst: true });
   });
   afterAll(async () => {
     await node?.stop();
+    await loop?.stop();
     await ns?.down();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -95,12 +103,7 @@ describe.skipIf(!!missing)(`stand-in installed node ${missing ? `(skipped: ${mis
   });
 
   it('reboot-mode "reboot" (8.3 default) with the ISO first in the boot order reinstalls again', async () => {
-    const stock = await buildStandin('8.3');
-    const iso = join(dir, 'loop.iso');
-    const a = answer({ fqdn: 'pve3.lab.example', ip: '10.99.0.13', mac: '52:54:00:5e:00:13', sshKey: pub, snake: true });
-    await prepareIso(stock, iso, 'iso', a);
-    await qcow2(join(dir, 'loop.qcow2'));
-    const vm = await startVm(ns, { name: 'loop', dir, mac: '52:54:00:5e:00:13', disks: [join(dir, 'loop.qcow2')], cdroms: [iso], cdFirst: true });
+    const vm = loop!; // started in beforeAll, runs alongside the tests above
     try {
       const first = await vm.waitSerial(/INFO: Installation done\.[\s\S]*?rebooting - please wait/, 300_000);
       const after = first.index + first[0].length;

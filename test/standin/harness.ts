@@ -142,9 +142,12 @@ export async function startVm(ns: LabNs, o: VmOpts): Promise<StandinVm> {
       }
     },
     qmp: (cmd, args) => qmp(qmpSock, cmd, args),
-    async stop() {
+    async stop() { // child is nsenter; QEMU is its child inside the namespace: kill that one
       if (!running) return;
-      child.kill('SIGKILL');
+      let kids: string[] = [];
+      try { kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean); } catch { /* gone */ }
+      for (const k of kids) { try { process.kill(Number(k), 'SIGKILL'); } catch { /* gone */ } }
+      if (!kids.length) child.kill('SIGKILL');
       await exited;
     },
   };
@@ -194,7 +197,7 @@ export const qcow2 = (path: string, size = '1G') => run(['qemu-img', 'create', '
 /** The identity block (README "Disk identity") of an installed qcow2 disk, or '' if none. */
 export async function diskIdentity(disk: string): Promise<string> {
   const raw = `${disk}.ident.raw`;
-  await run(['qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw', disk, raw]); // sparse, fast
+  await run(['qemu-img', 'convert', '-U', '-f', 'qcow2', '-O', 'raw', disk, raw]); // sparse, fast
   try {
     const buf = Buffer.alloc(65536);
     const fd = openSync(raw, 'r');

@@ -6,6 +6,8 @@
 //     as the TCG busybox guest (direct kernel boot, DHCP): started event → HTTP answers from the
 //     reserved address → link down → HTTP stops → link up → answers → freeze/thaw → CD-ROM media in
 //     and out → ACPI shutdown deadline → destroy → stopped event → undo by mark.
+//  3. A remote URI over SSH (qemu+libssh, key auth, pinned host key) to the same daemon, via an sshd
+//     inside the namespace: calls and events work; a host key that does not match is refused.
 // HTTP probes run inside the namespace (curl via nsenter): NAT mode rejects probes from outside.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,8 @@ import { networkStep } from '../../lab/steps/network.js';
 import { buildBusyboxGuest, type GuestImage, waitForFile } from '../helpers/guest.js';
 import { startLabNs, type LabNs } from '../helpers/labns.js';
 import { run, waitFor } from '../helpers/run.js';
+import { makeSshKey } from '../helpers/testhost.js';
+import { LibvirtError } from '../../lab/libvirt/errors.js';
 
 const PROGRAMS: [string, string][] = [
   ['unshare', 'util-linux'], ['nsenter', 'util-linux'], ['setpriv', 'util-linux'], ['libvirtd', 'libvirt-daemon-system'],
@@ -100,6 +104,32 @@ describe.skipIf(!!missing)(`libvirt driver on a private qemu:///system${missing 
           }
     expect(n).toBe(54);
     expect(await lv.listDomains()).toEqual([]);
+  });
+
+  it('UEFI: the NVRAM is created from the OVMF template at start and removed with the domain', async () => {
+    const l = makeLab('u1', '10.97.1.0/24', {
+      libvirt: { domainType: 'qemu', cpu: { model: 'qemu64' }, firmware: 'uefi', graphics: 'none' },
+      storage: { layout: 'qcow2', dir: join(scratch, 'uefi') },
+      nodeDefaults: { vcpus: 1, memoryMiB: 2048 },
+    });
+    const node = l.names.nodes[0]!;
+    mkdirSync(l.names.imagesDir, { recursive: true });
+    mkdirSync(join(l.names.stateDir, 'logs'), { recursive: true });
+    for (const img of [node.rootImage, node.zfsImage]) await run(['qemu-img', 'create', '-q', '-f', 'qcow2', img, '16M']);
+    // A network of that name must exist for the NIC; an isolated one is enough here.
+    await lv.defineNetwork(`<network><name>${l.names.network.name}</name><bridge name='lvu1br'/></network>`);
+    await lv.startNetwork(l.names.network.name);
+    await lv.defineDomain(renderDomainXml(nodeDomainView(l.lab, l.names, 0, { phase: 'run', answerIso: null })), { validate: true });
+    expect(existsSync(node.nvram)).toBe(false);
+    await lv.start(node.domain);
+    expect(existsSync(node.nvram)).toBe(true);
+    await lv.reset(node.domain); // the reset button: still running afterwards
+    expect(await lv.domainState(node.domain)).toBe('running');
+    await domainsStep().undo!(ctxFor(l));
+    expect(await lv.getDomain(node.domain)).toBeUndefined();
+    expect(existsSync(node.nvram)).toBe(false);
+    await lv.stopNetwork(l.names.network.name);
+    await lv.undefineNetwork(l.names.network.name);
   });
 
   it('boots a node from the product templates; link, freeze, media, shutdown and power faults act on it', async () => {
@@ -183,5 +213,42 @@ describe.skipIf(!!missing)(`libvirt driver on a private qemu:///system${missing 
     expect(await lv.getDomain(node.domain)).toBeUndefined();
     expect((await lv.getDomain('pvelab-q1-pve9'))?.mark).toBeUndefined();
     await lv.undefine('pvelab-q1-pve9');
+  });
+});
+
+const sshMissing = missing ?? (['/usr/sbin/sshd', '/usr/bin/ssh-keygen', '/usr/bin/virt-ssh-helper'].find((p) => !existsSync(p)));
+
+describe.skipIf(!!sshMissing)(`libvirt over SSH (qemu+libssh)${sshMissing ? ` (skipped: ${sshMissing} missing; apt-get install openssh-server libvirt-clients)` : ''}`, () => {
+  it('connects with a key and a pinned host key, gets events; refuses a host key that does not match', async () => {
+    const dir = join(scratch, 'ssh');
+    mkdirSync(dir, { recursive: true });
+    const link = await ns.link();
+    const client = await makeSshKey(dir, 'client');
+    const hostKey = await makeSshKey(dir, 'hostkey');
+    const otherKey = await makeSshKey(dir, 'other');
+    writeFileSync(join(dir, 'authorized_keys'), `${client.publicKey}\n`);
+    const pin = (pub: string) => `${link.nsIp} ${pub.split(' ').slice(0, 2).join(' ')}\n`;
+    writeFileSync(join(dir, 'known_hosts'), pin(hostKey.publicKey));
+    writeFileSync(join(dir, 'wrong_hosts'), pin(otherKey.publicKey));
+    ns.spawn(['/usr/sbin/sshd', '-D', '-e', '-f', '/dev/null', '-h', hostKey.privateKeyPath, '-o', `ListenAddress=${link.nsIp}`,
+      '-o', `AuthorizedKeysFile=${join(dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'PasswordAuthentication=no',
+      '-o', 'KbdInteractiveAuthentication=no', '-o', 'UsePAM=no', '-o', 'UseDNS=no', '-o', 'PermitRootLogin=prohibit-password',
+      '-o', `PidFile=${join(dir, 'sshd.pid')}`], { stdio: 'ignore' });
+    const uri = (hosts: string) => `qemu+libssh://root@${link.nsIp}/system?keyfile=${client.privateKeyPath}&known_hosts=${join(dir, hosts)}&known_hosts_verify=normal&sshauth=privkey`;
+    const remote = await waitFor('sshd in the namespace to accept libvirt connections', () => openLibvirt(uri('known_hosts')).catch(() => undefined), 30_000, 200);
+    try {
+      expect(await remote.version()).toMatchObject({ type: 'QEMU', uri: uri('known_hosts') });
+      const defined = remote.waitForEvent((e) => e.domain === 'pvelab-ssh-1' && e.type === 'defined', { timeoutMs: 30_000 });
+      await lv.defineDomain(`<domain type='qemu'><name>pvelab-ssh-1</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os></domain>`);
+      await defined; // defined through the local socket, seen through SSH: one daemon, two transports
+      expect((await remote.getDomain('pvelab-ssh-1'))?.state).toBe('shutoff');
+      await remote.undefine('pvelab-ssh-1');
+      expect(await lv.getDomain('pvelab-ssh-1')).toBeUndefined();
+    } finally {
+      await remote.close();
+    }
+    const refused = await openLibvirt(uri('wrong_hosts')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LibvirtError);
+    expect((refused as LibvirtError).message).toMatch(/host key/i);
   });
 });

@@ -12,6 +12,8 @@ import * as statusCmd from './status.js';
 import * as snapshotCmd from './snapshot.js';
 import * as probeCmd from './probe.js';
 import * as reportCmd from './report.js';
+import * as failoverCmd from './failover.js';
+import * as healCmd from './heal.js';
 
 export interface CommandModule {
   register(program: Command, app: AppContext): void;
@@ -24,6 +26,8 @@ const COMMANDS: readonly CommandModule[] = [
   downCmd, // remove the lab by its marks
   statusCmd, // the lab at a glance
   snapshotCmd, // golden snapshot save/list/rm and class reset
+  failoverCmd, // break the lab on purpose and measure the recovery
+  healCmd, // heal faults a failover run left behind
   probeCmd, // the HTTP outage probe on its own
   reportCmd, // re-render and aggregate failover runs
   doctorCmd, // host readiness, each problem with its fix

@@ -36,6 +36,12 @@ export class EventHost {
 
   private constructor(private readonly worker: Worker, private readonly port: MessagePort, private readonly timer: number) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.once('exit', () => {
+      // Normal after release(); otherwise the thread died: its watches are gone, the next acquire starts anew.
+      this.stopped = true;
+      process.off('exit', this.exitHook);
+      this.failAll(new LabError('libvirt event thread exited'));
+    });
     worker.on('message', (m: EventNotice) => this.onNotice(m));
     worker.on('error', (err) => this.failAll(new LabError(`libvirt event thread crashed: ${err.message}`, { cause: err })));
     process.on('exit', this.exitHook);
@@ -45,12 +51,15 @@ export class EventHost {
   static async acquire(): Promise<EventHost> {
     for (;;) {
       if (stopping) await stopping;
-      current ??= EventHost.start().catch((err: unknown) => {
+      const p = (current ??= EventHost.start().catch((err: unknown) => {
         current = undefined;
         throw err;
-      });
-      const host = await current;
-      if (host.stopped) continue; // released while we waited: start a fresh one
+      }));
+      const host = await p;
+      if (host.stopped) {
+        if (current === p) current = undefined; // released or died while we waited: start a fresh one
+        continue;
+      }
       host.refs++;
       return host;
     }
@@ -106,11 +115,11 @@ export class EventHost {
     const t = setTimeout(() => void this.worker.terminate(), 5000);
     await this.exited;
     clearTimeout(t);
-    process.off('exit', this.exitHook);
     this.port.close();
   }
 
   private request(key: number, msg: EventControl): Promise<void> {
+    if (this.stopped) return Promise.reject(new LabError('the libvirt event thread is not running'));
     return new Promise((resolve, reject) => {
       if (this.inflight++ === 0) this.worker.ref();
       const done = () => {

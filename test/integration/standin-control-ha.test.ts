@@ -129,12 +129,17 @@ describe.skipIf(!!missing)(`stand-in control plane on TCG nodes ${missing ? `(sk
     expect(neigh.toUpperCase()).toContain(/hwaddr=([0-9A-F:]{17})/.exec(conf)![1]);
     const journal = await ok(ms2.master_node === owner.name ? target.ip : NODES.find((n) => n.name === ms2.master_node)!.ip, 'journalctl -u pve-ha-crm -o short-iso');
     expect(journal).toMatch(new RegExp(`recover service 'ct:100' from fenced node '${owner.name}' to node '${target.name}'`));
+    // the watchdog reset the isolated node for real; still cut off, it answers like an isolated node
+    await waitFor('isolated node rebooted', async () => (sc!.bootId(owner.name) && sc!.bootId(owner.name) !== bootBefore ? true : undefined), 5 * 60_000, 500);
+    const iso = await sc!.runOnNode(owner.name, 'pvecm status; echo "rc=$?"; ip netns list; pvesh get /cluster/ha/status/current --output-format json');
+    expect(iso.stdout).toContain('Quorate:          No\n');
+    expect(iso.stdout).toContain('rc=2\n');
+    expect(iso.stdout).not.toMatch(/^ct100/m);
+    expect(iso.stdout).toContain(`"status":"No quorum on node '${owner.name}'!"`);
     await virsh(ns.uri, ['domif-setlink', owner.domain, owner.mac, 'up']);
-    await waitFor('reset node back with a new boot', async () => {
-      const r = await ssh(owner.ip, 'cat /proc/sys/kernel/random/boot_id');
-      return r.exitCode === 0 && r.stdout.trim() !== bootBefore ? true : undefined;
-    }, 5 * 60_000, 1000);
-    expect((await ssh(owner.ip, 'ip netns list')).stdout).not.toMatch(/ct100/);
+    await waitFor('reset node reachable again', async () => ((await ssh(owner.ip, 'true')).exitCode === 0 ? true : undefined), 120_000, 1000);
+    // link back: it rejoins the quorate partition (pvecm status exits 0 again)
+    expect(await waitFor('reset node quorate again', async () => ((await ssh(owner.ip, 'pvecm status')).exitCode === 0 ? true : undefined), 120_000, 1000)).toBe(true);
     await waitFor('reset node quorate again', async () => ((await ssh(owner.ip, 'pvecm status')).exitCode === 0 ? true : undefined), 120_000, 1000);
   }, 20 * 60_000);
 });

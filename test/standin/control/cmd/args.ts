@@ -26,8 +26,6 @@ export interface CmdSpec {
   dynamic?: Array<[RegExp, Prop]>;
 }
 
-export type Params = Record<string, string> & { 'extra-args'?: never };
-
 export interface Parsed {
   params: Record<string, string>;
   extra: string[];

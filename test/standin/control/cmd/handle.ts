@@ -57,18 +57,3 @@ export function abort(ctx: Ctx, prog: string, msg: string, commands: string[]): 
   ctx.err(s);
   return 255;
 }
-
-/** resolve "cmd [sub]" against a command table the way CLIHandler::resolve_cmd does (exact names). */
-export function resolve<T>(table: Record<string, T | Record<string, T>>, args: string[]): { path: string[]; def?: T | Record<string, T>; rest: string[] } {
-  const path: string[] = [];
-  let def: T | Record<string, T> | undefined = table as Record<string, T>;
-  let i = 0;
-  while (i < args.length && def && typeof def === 'object' && !('run' in (def as object))) {
-    const next: T | Record<string, T> | undefined = (def as Record<string, T | Record<string, T>>)[args[i]!];
-    path.push(args[i]!);
-    i++;
-    def = next;
-    if (!next) break;
-  }
-  return { path, def, rest: args.slice(i) };
-}

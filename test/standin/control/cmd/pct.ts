@@ -132,9 +132,8 @@ export async function pct(ctx: Ctx, args: string[]): Promise<number> {
       const g = load(vmid);
       if (!m.guests.isRunning(ctx.node, vmid)) throw die(`container '${vmid}' not running!`);
       if (!extra.length) throw die('missing command');
-      let stdin = '';
-      for (let l = await ctx.stdin.readLine(); l !== null; l = await ctx.stdin.readLine()) stdin += `${l}\n`;
-      const r = await m.effects.execGuest(ctx.node, g, extra, stdin);
+      // stdin is not forwarded (the command would otherwise wait for an ssh stdin that never closes)
+      const r = await m.effects.execGuest(ctx.node, g, extra, '');
       ctx.out(r.stdout);
       ctx.err(r.stderr);
       return r.exitCode;

@@ -61,6 +61,10 @@ export interface StandinCluster {
   /** resolves when every node's agent reported a boot (nodes up in the model) */
   waitNodesUp(timeoutMs: number): Promise<void>;
   log: string[];
+  /** run a shell script on a node through its agent channel (works with the node's link cut) */
+  runOnNode(node: string, script: string, timeoutMs?: number): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  /** kernel boot id the node's agent last reported ('' while it is (re)booting) */
+  bootId(node: string): string;
   stop(): Promise<void>;
 }
 
@@ -109,6 +113,12 @@ export async function startStandinCluster(o: StandinOpts): Promise<StandinCluste
   return {
     model,
     log: lines,
+    runOnNode: (node, script, timeoutMs) => {
+      const a = agents.get(node);
+      if (!a) throw new Error(`stand-in: unknown node '${node}'`);
+      return a.run(script, timeoutMs);
+    },
+    bootId: (node) => agents.get(node)?.bootId ?? '',
     async waitNodesUp(timeoutMs: number) {
       const deadline = Date.now() + timeoutMs;
       while (!o.nodes.every((n) => model.node(n.name).up)) {

@@ -4,15 +4,12 @@
 // Ordering contract: a node boots (powerOn -> `boot` later, or bootDone() from the live agent),
 // then its services start (watchdog-mux, pve-ha-lrm, pve-ha-crm); power off and watchdog reset kill
 // them at once, the other nodes notice through corosync `membership` later.
-import { createHash } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { Pmxcfs, type CfsView, emptyDb } from './cfs.js';
 import { type Effects, Guests, NO_EFFECTS } from './guests.js';
 import type { HaContext } from './ha/context.js';
-import { Crm } from './ha/crm.js';
-import { HaEnv } from './ha/env.js';
-import { Lrm } from './ha/lrm.js';
-import { WatchdogMux } from './ha/watchdog.js';
+import type { WatchdogMux } from './ha/watchdog.js';
+import { NodeServices } from './services.js';
 import { Journal } from './journal.js';
 import { type IscsiTarget, LocalState } from './local.js';
 import { type Release, release } from './release.js';
@@ -46,13 +43,6 @@ export interface ModelOptions {
   san?: IscsiTarget[];
 }
 
-interface Runtime {
-  crm?: Crm;
-  lrm?: Lrm;
-  wd: WatchdogMux;
-  pids: Map<string, number>;
-}
-
 export class ClusterModel implements HaContext {
   readonly clock: Clock;
   readonly t: Timing;
@@ -64,7 +54,7 @@ export class ClusterModel implements HaContext {
   readonly notifications: Array<{ t: number; node: string; msg: string }> = [];
   effects: Effects;
   readonly clusterRelease: Release;
-  private readonly rt = new Map<string, Runtime>();
+  private readonly rt = new Map<string, NodeServices>();
   private readonly diskMap = new Map<string, Record<string, number>>();
   private readonly autoBoot: boolean;
 
@@ -124,20 +114,12 @@ export class ClusterModel implements HaContext {
   }
 
   pid(node: string, unit: string): number {
-    const rt = this.runtime(node);
-    let p = rt.pids.get(unit);
-    if (p === undefined) {
-      const n = this.world.get(node);
-      const h = createHash('md5').update(`${node}|${unit}|${n.boots}|${rt.pids.size}`).digest().readUInt16BE(0);
-      p = 900 + (h % 2000);
-      rt.pids.set(unit, p);
-    }
-    return p;
+    return this.runtime(node).pid(unit);
   }
 
   /** restart of a service gives it a new pid (pve-cluster after a join, ...) */
   newPid(node: string, unit: string): void {
-    this.runtime(node).pids.delete(unit);
+    this.runtime(node).restarted(unit);
   }
 
   notify(node: string, msg: string): void {
@@ -148,14 +130,9 @@ export class ClusterModel implements HaContext {
     return this.runtime(node).wd;
   }
 
-  private runtime(node: string): Runtime {
+  private runtime(node: string): NodeServices {
     let rt = this.rt.get(node);
-    if (!rt) {
-      rt = { pids: new Map(), wd: undefined as unknown as WatchdogMux };
-      rt.wd = new WatchdogMux(this.clock, this.t, (who) => this.pid(node, who === 'crm' ? 'pve-ha-crm' : 'pve-ha-lrm'),
-        (msg) => this.log(node, 'watchdog-mux', 4, msg), () => this.watchdogReset(node), () => this.world.get(node).frozen);
-      this.rt.set(node, rt);
-    }
+    if (!rt) this.rt.set(node, (rt = new NodeServices(this, node, () => this.watchdogReset(node))));
     return rt;
   }
 
@@ -169,7 +146,7 @@ export class ClusterModel implements HaContext {
 
   private startBoot(n: NodeState): void {
     this.world.newBootId(n);
-    this.runtime(n.name).pids.clear();
+    this.runtime(n.name).newBoot();
     const boot = n.bootId;
     if (this.autoBoot) this.clock.setTimer(this.t.boot, () => n.bootId === boot && n.powered && this.bootDone(n.name));
   }
@@ -182,29 +159,13 @@ export class ClusterModel implements HaContext {
     n.up = true;
     this.world.changed();
     const boot = n.bootId;
-    this.clock.setTimer(0, () => {
-      if (!n.up || n.bootId !== boot) return;
-      const rt = this.runtime(name);
-      for (const [unit, desc] of [['pve-ha-lrm', 'PVE Local HA Resource Manager Daemon'], ['pve-ha-crm', 'PVE Cluster HA Resource Manager Daemon']] as const) {
-        this.log(name, unit, 6, `Starting ${unit}.service - ${desc}...`, 'systemd');
-        this.log(name, unit, 6, 'starting server');
-        this.log(name, unit, 6, `Started ${unit}.service - ${desc}.`, 'systemd');
-      }
-      rt.crm = new Crm(new HaEnv(this, name, 'pve-ha-crm'));
-      rt.lrm = new Lrm(new HaEnv(this, name, 'pve-ha-lrm'));
-      void rt.crm.run();
-      void rt.lrm.run();
-    });
+    this.clock.setTimer(0, () => n.up && n.bootId === boot && this.runtime(name).start());
   }
 
   private stopNode(name: string): void {
     const n = this.world.get(name);
     n.up = false;
-    const rt = this.runtime(name);
-    rt.crm?.kill();
-    rt.lrm?.kill();
-    rt.crm = rt.lrm = undefined;
-    rt.wd.kill();
+    this.runtime(name).kill();
     this.guests.nodeDown(name);
     this.world.changed();
   }
@@ -262,11 +223,7 @@ export class ClusterModel implements HaContext {
 
   /** stop every daemon (end of test / daemon shutdown) */
   shutdown(): void {
-    for (const name of this.world.nodes.keys()) {
-      const rt = this.rt.get(name);
-      rt?.crm?.kill();
-      rt?.lrm?.kill();
-      rt?.wd.kill();
-    }
+    for (const rt of this.rt.values()) rt.kill();
   }
+
 }

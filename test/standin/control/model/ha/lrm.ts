@@ -5,6 +5,7 @@
 // awaited at most `workerWait` per round; results go to lrm_status for the CRM.
 import type { HaEnv } from './env.js';
 import { EXIT } from './manager-states.js';
+import { execResourceAgent } from './lrm-exec.js';
 import type { Sd } from './select.js';
 
 /** thrown out of a daemon's sleep when its node went down (power off, reset) */
@@ -199,60 +200,8 @@ export class Lrm {
     return EXIT.ETRY_AGAIN;
   }
 
-  /** exec_resource_agent */
-  private async exec(sid: string, node: string | undefined, cmd: string, params: Worker['params']): Promise<number> {
-    const agent = this.env.ctx.agent;
-    const me = this.env.nodename;
-    if (!agent.exists(sid) || node === undefined) {
-      this.env.log('err', `missing resource configuration for '${sid}'`);
-      return EXIT.EUNKNOWN_SERVICE;
-    }
-    if (cmd === 'error') {
-      this.env.log('err', `service ${sid} is in an error state and needs manual intervention. Look up 'ERROR RECOVERY' in the documentation.`);
-      return EXIT.SUCCESS;
-    }
-    if (node !== me) {
-      this.env.log('err', `service '${sid}' not on this node`);
-      return EXIT.EWRONG_NODE;
-    }
-    const running = agent.checkRunning(me, sid);
-    if (cmd === 'started') {
-      if (running) return EXIT.SUCCESS;
-      this.env.log('info', `starting service ${sid}`);
-      const upid = this.upid('vzstart', sid);
-      this.env.log('info', `<root@pam> starting task ${upid}`);
-      const err = await agent.start(me, sid);
-      this.env.log(err ? 'err' : 'info', `<root@pam> end task ${upid} ${err ?? 'OK'}`);
-      if (agent.checkRunning(me, sid)) {
-        this.env.log('info', `service status ${sid} started`);
-        return EXIT.SUCCESS;
-      }
-      this.env.log('warning', `unable to start service ${sid}`);
-      return EXIT.ERROR;
-    }
-    if (cmd === 'request_stop' || cmd === 'stopped') {
-      if (!running) return EXIT.SUCCESS;
-      this.env.log('info', params.timeout !== undefined ? `stopping service ${sid} (timeout=${params.timeout})` : `stopping service ${sid}`);
-      await agent.shutdown(me, sid, params.timeout);
-      if (!agent.checkRunning(me, sid)) {
-        this.env.log('info', `service status ${sid} stopped`);
-        return EXIT.SUCCESS;
-      }
-      this.env.log('info', `unable to stop service ${sid} (still running)`);
-      return EXIT.ERROR;
-    }
-    if (cmd === 'migrate' || cmd === 'relocate' || cmd === 'request_start_balance') {
-      if (!params.target) return EXIT.EINVALID_PARAMETER;
-      if (params.target === me) return EXIT.SUCCESS;
-      const ok = await agent.migrate(me, sid, params.target, cmd === 'migrate');
-      if (!ok) {
-        this.env.log('err', `service ${sid} not moved (migration error)`);
-        return EXIT.ERROR;
-      }
-      return EXIT.SUCCESS;
-    }
-    this.env.log('err', `implement me (cmd '${cmd}')`);
-    return EXIT.EUNKNOWN_COMMAND;
+  private exec(sid: string, node: string | undefined, cmd: string, params: Worker['params']): Promise<number> {
+    return execResourceAgent(this.env, sid, node, cmd, params, (t) => this.upid(t, sid));
   }
 
   private upid(type: string, sid: string): string {

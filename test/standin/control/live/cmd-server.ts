@@ -48,6 +48,9 @@ export class CmdServer {
       }),
     };
     this.log(`${this.node}: ${argv.join(' ')}`);
+    // a command from the node proves its OS is up, even if its agent's hello is still on the way
+    const st = this.m.node(this.node);
+    if (st.powered && !st.up) this.m.bootDone(this.node);
     let r;
     try {
       r = await handle(this.m, this.node, argv, stdin);

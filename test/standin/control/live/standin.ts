@@ -82,17 +82,23 @@ export async function startStandinCluster(o: StandinOpts): Promise<StandinCluste
   });
   model.effects = new LiveEffects(agents, o.ns.uri, domains, log);
   const servers: CmdServer[] = [];
+  /** kernel boot id the model's current boot of each node belongs to ('' = not known yet) */
+  const liveBoot = new Map<string, string>();
+  const modelBoot = new Map<string, string>();
   for (const n of o.nodes) {
     const s = standinSockets(o.ns.dir, n.name);
     agents.set(n.name, new AgentClient(s.agent, (boot, host) => {
       log(`${n.name}: agent up (host ${host}, boot ${boot})`);
       const st = model.node(n.name);
-      if (st.up) {
+      const same = modelBoot.get(n.name) === st.bootId; // the model has not rebooted it since
+      if (st.up && same && liveBoot.get(n.name) && liveBoot.get(n.name) !== boot) {
         // rebooted behind the model's back (guest reboot): a reset as far as the cluster knows
         model.powerOff(n.name);
         model.powerOn(n.name);
       } else if (!st.powered) model.powerOn(n.name);
       model.bootDone(n.name);
+      liveBoot.set(n.name, boot);
+      modelBoot.set(n.name, model.node(n.name).bootId);
     }));
     servers.push(new CmdServer(model, n.name, s.cmd, log));
   }

@@ -86,7 +86,7 @@ export const labSchema = z
         firmware: z.enum(['bios', 'uefi']).default('bios'),
         graphics: z.enum(['vnc', 'spice', 'none']).default('vnc'),
         watchdog: z.boolean().default(false).describe('add an i6300esb watchdog device'),
-        extraDeviceXml: z.string().optional().describe('extra <devices> XML for every node (power users)'),
+        extraDeviceXml: z.string().optional().describe('extra <devices> XML for every node (power users); "{node}" and "{domain}" are replaced by each node\'s names'),
       })
       .strict()
       .prefault({}),

@@ -117,7 +117,12 @@ export function nodeDomainView(lab: Lab, names: LabNames, index: number, opts: N
     onPoweroff: 'destroy',
     onReboot: install ? 'destroy' : 'restart',
     onCrash: 'destroy',
-    extraDeviceXml: lab.libvirt.extraDeviceXml,
+    extraDeviceXml: nodeExtraDeviceXml(lab.libvirt.extraDeviceXml, node.name, node.domain),
   };
 }
 
+
+/** The lab file's extra device XML for one node: "{node}" and "{domain}" stand for its names. */
+export function nodeExtraDeviceXml(xml: string | undefined, node: string, domain: string): string | undefined {
+  return xml?.replaceAll('{node}', node).replaceAll('{domain}', domain);
+}

@@ -48,3 +48,12 @@ describe('names', () => {
     expect(n.guest.ip).toBe('10.90.0.77');
   });
 });
+
+describe('per-node extra device XML', () => {
+  it('replaces {node} and {domain} for each node', async () => {
+    const { nodeExtraDeviceXml } = await import('../../lab/libvirt/lab-views.js');
+    expect(nodeExtraDeviceXml("<channel type='unix'><source mode='bind' path='/x/{node}.sock'/><target type='virtio' name='{domain}'/></channel>", 'pve2', 'pvelab-a-pve2'))
+      .toBe("<channel type='unix'><source mode='bind' path='/x/pve2.sock'/><target type='virtio' name='pvelab-a-pve2'/></channel>");
+    expect(nodeExtraDeviceXml(undefined, 'a', 'b')).toBeUndefined();
+  });
+});

@@ -64,14 +64,16 @@ export async function failoverCommand(opts: FailoverCliOptions, app: AppContext)
   if (!isFaultKind(opts.fault)) throw new UsageError(`unknown fault "${opts.fault}"`, { hint: `--fault ${FAULT_KINDS.join(' | ')}` });
   checkTargetOption(opts.node, names);
   const dur = (v: string | undefined, fallbackMs: number, what: string) => (v === undefined ? fallbackMs : parseDuration(v, what));
+  const intervalMs = dur(opts.interval, lab.failover.probeIntervalMs, '--interval');
   const loop: Omit<LoopOptions, 'onTrial'> = {
     fault: opts.fault,
     trials: positiveInt(opts.trials, '--trials'),
     node: opts.node,
-    intervalMs: dur(opts.interval, lab.failover.probeIntervalMs, '--interval'),
+    intervalMs,
     probeTimeoutMs: parseDuration(opts.probeTimeout, '--probe-timeout'),
     trialTimeoutMs: dur(opts.timeout, lab.failover.trialTimeoutS * 1000, '--timeout'),
     stableMs: parseDuration(opts.stable, '--stable'),
+    baselineMs: Math.max(1000, 10 * intervalMs), // good answers before the fault bound the downtime
     settleMs: dur(opts.settle, lab.failover.settleS * 1000, '--settle'),
     holdMs: parseDuration(opts.hold, '--hold'),
     haIntervalMs: parseDuration(opts.haInterval, '--ha-interval'),

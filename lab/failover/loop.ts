@@ -1,7 +1,8 @@
 // The failover trial loop. Per trial, in this order:
 //   1. gate: wait until the lab is healthy (quorate, all nodes online, HA service started, page 200) and
 //      read the owner of the service from the HA manager;
-//   2. start the recording session (HTTP probes, HA polls from the other nodes, libvirt events);
+//   2. start the recording session (HTTP probes, HA polls from the other nodes, libvirt events) and
+//      let it record baselineMs of normal service, so the outage has a last good answer before it;
 //   3. write the pending-fault record, THEN inject the fault on the owner (or the named node);
 //   4. record until the guest answers again (stable) or the trial timeout; storage-loss (nothing
 //      recovers while it lasts) is healed after the hold time and the recovery is recorded;
@@ -51,6 +52,8 @@ export interface LoopOptions {
   /** The guest must answer this long without a failure to count as recovered. */
   stableMs: number;
   settleMs: number;
+  /** Recording before the fault (good answers before the outage bound the downtime). */
+  baselineMs: number;
   /** storage-loss: how long the LUN stays offline. */
   holdMs: number;
   haIntervalMs: number;
@@ -126,6 +129,12 @@ async function runTrial(env: LoopEnv, o: LoopOptions, index: number, owner: stri
     const node = domains.get(e.domain);
     if (node) session.libvirtEvent({ domain: e.domain, node, event: e.type, detail: e.detail });
   });
+  await sleep(o.baselineMs, env.signal);
+  if (env.signal.aborted) {
+    unsubscribe?.();
+    await session.stop();
+    throw new InterruptedError(`interrupted before trial ${index + 1}; no fault was injected`);
+  }
   let outcome: TrialRecord['outcome'] = 'error';
   let failure: unknown;
   let healFailure: unknown;

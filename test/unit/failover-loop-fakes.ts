@@ -156,6 +156,7 @@ export function fastOptions(over: Partial<LoopOptions> = {}): LoopOptions {
     probeTimeoutMs: 50,
     trialTimeoutMs: 3000,
     stableMs: 60,
+    baselineMs: 30,
     settleMs: 20,
     holdMs: 50,
     haIntervalMs: 20,

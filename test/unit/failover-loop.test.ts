@@ -139,6 +139,16 @@ describe('runFailover', () => {
     expect(await pending.list()).toEqual([]);
   });
 
+  test('interrupt during the baseline before the fault: nothing injected, nothing pending, InterruptedError', async () => {
+    const e = env();
+    const log = memoryLogger();
+    e.log = { ...log, info: (m: string) => (log.info(m), m.startsWith('trial 1/') ? void setTimeout(() => ac.abort(), 20) : undefined) };
+    await expect(runFailover(e, opts({ baselineMs: 2000 }))).rejects.toThrow(/no fault was injected/);
+    expect(fault.calls).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(await pending.list()).toEqual([]);
+  });
+
   test('interrupt while waiting at the gate: nothing to heal, InterruptedError', async () => {
     lab.service.state = 'fence';
     setTimeout(() => ac.abort(), 50);

@@ -12,6 +12,7 @@ import { pvecm } from './pvecm.js';
 import { pvesh } from './pvesh.js';
 import { pvesm } from './pvesm.js';
 import { pvesr } from './pvesr.js';
+import { vzdump } from './vzdump.js';
 import { zpool } from './zpool.js';
 
 export interface CmdResult {
@@ -23,7 +24,7 @@ export interface CmdResult {
 type Program = (ctx: Ctx, args: string[]) => Promise<number>;
 
 export const PROGRAMS: Record<string, Program> = {
-  pvesh, pvecm, pvesm, 'ha-manager': haManager, pct, pveam, pvesr, zpool, pveversion, journalctl, systemctl,
+  pvesh, pvecm, pvesm, 'ha-manager': haManager, pct, pveam, pvesr, vzdump, zpool, pveversion, journalctl, systemctl,
 };
 
 export async function handle(m: ClusterModel, node: string, argv: string[], stdin: string | Stdin = ''): Promise<CmdResult> {

@@ -1,5 +1,6 @@
-// Command I/O of the stand-in: stdout/stderr buffers, stdin read line by line on demand (a command
-// reads only what the real one reads: `pvecm add` one password line, then one yes/no line), and
+// Command I/O of the stand-in: stdout/stderr buffers, stdin read on demand, line by line or all of
+// it (a command reads only what the real one reads: `pvecm add` one password line, then one yes/no
+// line; `pct exec -- tee` everything), and
 // PVE's output formats (--output-format text|json|json-pretty|yaml; text tables in the ASCII
 // style pve-common CLIFormatter uses when the locale is not UTF-8, as in a plain ssh session).
 import type { ClusterModel } from '../model/cluster.js';
@@ -8,12 +9,26 @@ import { toJson, toJsonPretty } from '../model/perl.js';
 export interface Stdin {
   /** next line without its newline; null at EOF */
   readLine(): Promise<string | null>;
+  /** everything left up to EOF, byte for byte ('' at EOF) — `pct exec -- tee` */
+  readAll(): Promise<string>;
 }
 
 export function stringStdin(s: string): Stdin {
-  const lines = s.length ? s.replace(/\n$/, '').split('\n') : [];
-  let i = 0;
-  return { readLine: async () => (i < lines.length ? lines[i++]! : null) };
+  let pos = 0;
+  return {
+    readLine: async () => {
+      if (pos >= s.length) return null;
+      const nl = s.indexOf('\n', pos);
+      const line = s.slice(pos, nl < 0 ? s.length : nl);
+      pos = nl < 0 ? s.length : nl + 1;
+      return line;
+    },
+    readAll: async () => {
+      const rest = s.slice(pos);
+      pos = s.length;
+      return rest;
+    },
+  };
 }
 
 export interface Ctx {

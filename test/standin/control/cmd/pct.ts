@@ -2,11 +2,16 @@
 // destroy. create/start/stop/destroy run in sync workers and exit through $upid_exit (255 when the
 // task failed). HA-managed CTs: start/stop only request the state from the HA stack
 // ("Requesting HA start for CT <id>", API2/LXC/Status.pm). Errors are the upstream die texts.
-import { allocRootfs, checkRootfs, macFor, parseNet, printNet, templateFile } from '../model/ct-create.js';
+// The CT's files and packages live on its rootfs volume (model/rootfs.ts): create unpacks the
+// ostemplate onto it, exec reads and changes it (pct-guest.ts), destroy drops it.
+import { allocRootfs, checkRootfs, macFor, parseNet, printNet, readArchive } from '../model/ct-create.js';
+import { parseOsRelease } from '../model/debian.js';
+import { dropVolumeData } from '../model/rootfs.js';
 import { die } from '../model/perl.js';
 import { type CmdSpec, type Prop, parseArgs } from './args.js';
 import { abort } from './handle.js';
 import type { Ctx } from './io.js';
+import { pctExec, setupRootfs, storeRootfs, unpackArchive } from './pct-guest.js';
 import { syncWorker } from './worker.js';
 
 const VMID: Prop = { type: 'integer', min: 100, max: 999999999 };
@@ -50,11 +55,14 @@ export async function pct(ctx: Ctx, args: string[]): Promise<number> {
       const [storeid, size] = checkRootfs(m, ctx.node, params.rootfs ?? `${params.storage ?? 'local'}:4`, params.storage);
       const r = await syncWorker(ctx, 'vzcreate', String(vmid), async (w) => {
         try {
-          const tpl = templateFile(m, ctx.node, params.ostemplate!);
+          const archive = await readArchive(m, ctx.node, params.ostemplate!);
           const { volid, out } = allocRootfs(m, ctx.node, vmid, storeid, size);
           w.print(out);
-          w.print(`extracting archive '/var/lib/vz/template/cache/${tpl}'\nTotal bytes read: 520212480 (497MiB, 155MiB/s)\nDetected container architecture: amd64\n`);
-          const conf: Record<string, string> = { arch: 'amd64', hostname: params.hostname ?? `CT${vmid}`, memory: params.memory ?? '512', swap: params.swap ?? '512', rootfs: `${volid},size=${size}G`, ostype: /^(\w+)-/.exec(tpl)?.[1] ?? 'debian' };
+          const fs = unpackArchive(vmid, archive.path, archive.data, w);
+          const hostname = params.hostname ?? `CT${vmid}`;
+          setupRootfs(fs, hostname);
+          storeRootfs(m, ctx.node, volid, fs);
+          const conf: Record<string, string> = { arch: 'amd64', hostname, memory: params.memory ?? '512', swap: params.swap ?? '512', rootfs: `${volid},size=${size}G`, ostype: parseOsRelease(fs.files.get('/etc/os-release')).id || 'unmanaged' };
           for (const k of ['cores', 'nameserver', 'searchdomain', 'features', 'onboot', 'description', 'tags']) if (params[k] !== undefined) conf[k] = params[k]!;
           conf.unprivileged = params.unprivileged ?? '1';
           for (const [k, v] of Object.entries(params)) {
@@ -132,11 +140,8 @@ export async function pct(ctx: Ctx, args: string[]): Promise<number> {
       const g = load(vmid);
       if (!m.guests.isRunning(ctx.node, vmid)) throw die(`container '${vmid}' not running!`);
       if (!extra.length) throw die('missing command');
-      // stdin is not forwarded (the command would otherwise wait for an ssh stdin that never closes)
-      const r = await m.effects.execGuest(ctx.node, g, extra, '');
-      ctx.out(r.stdout);
-      ctx.err(r.stderr);
-      return r.exitCode;
+      // stdin is read only by commands that read it (tee, cat, apt-get's prompt), as lxc-attach passes it on
+      return pctExec(ctx, g, extra);
     }
     case 'destroy': {
       const { params } = parseArgs({ cmd: 'pct destroy', args: ['vmid'], props: { vmid: VMID, purge: { type: 'boolean', optional: true }, force: { type: 'boolean', optional: true }, 'destroy-unreferenced-disks': { type: 'boolean', optional: true } } }, rest);
@@ -146,6 +151,8 @@ export async function pct(ctx: Ctx, args: string[]): Promise<number> {
       if (m.guests.isRunning(ctx.node, vmid)) throw die(`CT ${vmid} is running - destroy failed`);
       if (db().haResources.has(`ct:${vmid}`) && params.purge !== '1') throw die(`unable to remove CT ${vmid} - used in HA resources and purge parameter not set.`);
       const r = await syncWorker(ctx, 'vzdestroy', String(vmid), async () => {
+        const vol = db().guests.get(vmid)?.conf.rootfs?.split(',')[0];
+        if (vol) dropVolumeData(m, vol);
         db().guests.delete(vmid);
         db().haResources.delete(`ct:${vmid}`);
       });

@@ -1,8 +1,10 @@
 // pveam (pve-manager CLI/pveam.pm, APLInfo.pm, API2/Nodes.pm apl_download): update, available,
 // download, list. The index and the template files come from the stand-in's local cache (the lab
-// has no internet): `update` succeeds, `download` "fetches" a catalogued file into the node's
-// `local` storage. Until `pveam update` ran on a node its index is empty ("no such template").
+// may have no internet): `update` succeeds when the model is online, `download` writes a catalogued
+// template (a tar.zst of the template's modelled rootfs, model/rootfs.ts) into the node's `local`
+// storage on the node's disk. Until `pveam update` ran on a node its index is empty ("no such template").
 import { die, paramError } from '../model/perl.js';
+import { templateArchive } from '../model/rootfs.js';
 import { parseArgs } from './args.js';
 import { abort } from './handle.js';
 import type { Ctx } from './io.js';
@@ -26,6 +28,11 @@ export async function pveam(ctx: Ctx, args: string[]): Promise<number> {
   switch (cmd) {
     case 'update':
       parseArgs({ cmd: 'pveam update', props: {} }, rest);
+      // CLI/pveam.pm: a failed download is reported on stderr, the command still exits 0
+      if (!m.internet || !m.node(ctx.node).linked) {
+        ctx.err('update failed - see /var/log/pveam.log for details\n');
+        return 0;
+      }
       m.local.aplUpdated.add(ctx.node);
       ctx.out('update successful\n');
       return 0;
@@ -46,13 +53,14 @@ export async function pveam(ctx: Ctx, args: string[]): Promise<number> {
       if (!(s.opts.content ?? '').split(',').includes('vztmpl') || s.type !== 'dir') throw die(`storage '${params.storage}' does not support templates`);
       const section = CATALOG.find(([, t]) => t === params.template)![0];
       const url = `http://download.proxmox.com/images/${section}/${params.template}`;
-      const dest = `/var/lib/vz/template/cache/${params.template}`;
+      const dest = `${s.opts.path}/template/cache/${params.template}`;
       await syncWorker(ctx, 'download', params.template!, async (w) => {
         w.print(`downloading ${url} to ${dest}\n`);
         if (!m.node(ctx.node).linked) throw die(`download failed: 500 Can't connect to download.proxmox.com:80 (Network is unreachable)`);
+        if (!m.internet) throw die(`download failed: 500 Can't connect to download.proxmox.com:80 (Temporary failure in name resolution)`);
         await m.clock.sleep(m.t.joinStep);
         w.print('calculating checksum...OK, checksum verified\n');
-        m.local.cache(ctx.node).add(params.template!);
+        await m.effects.writeNodeFile(ctx.node, `${s.opts.path}/template/cache/${params.template}`, templateArchive(params.template!, m.clock.now()));
         w.print(`download of '${url}' to '${dest}' finished\n`);
       });
       return 0;
@@ -63,7 +71,7 @@ export async function pveam(ctx: Ctx, args: string[]): Promise<number> {
       if (!s) throw die(`storage '${params.storage}' does not exist`);
       if (!(s.opts.content ?? '').split(',').includes('vztmpl')) throw die('Storage does not support templates!');
       ctx.out(`${'NAME'.padEnd(60)} ${'SIZE'.padEnd(6)}\n`);
-      if (s.type === 'dir') for (const t of [...m.local.cache(ctx.node)].sort()) ctx.out(`${`${params.storage}:vztmpl/${t}`.padEnd(60)} ${(120).toFixed(2)}MB\n`);
+      if (s.type === 'dir') for (const [t, size] of [...(await m.refreshTemplates(ctx.node))].sort()) ctx.out(`${`${params.storage}:vztmpl/${t}`.padEnd(60)} ${(size / 2 ** 20).toFixed(2)}MB\n`);
       return 0;
     }
     case undefined:

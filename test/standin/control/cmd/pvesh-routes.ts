@@ -114,8 +114,9 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'GET', re: new RegExp(`^/nodes/${N}/storage/(?<storage>[^/]+)/content$`), props: opt('content', 'vmid'),
-    run: ({ m, node }, p, g) => {
+    run: async ({ m, node }, p, g) => {
       if (!m.view(node).db.storage.has(g.storage!)) throw die(`storage '${g.storage}' does not exist`);
+      if (m.view(node).db.storage.get(g.storage!)!.type === 'dir') await m.refreshTemplates(node);
       return volumes(m, node, g.storage!).filter((v) => !p.content || v.content === p.content).map((v) => ({ volid: v.volid, format: v.format, content: v.content, size: v.size, ...(v.vmid ? { vmid: v.vmid } : {}) }));
     },
   },

@@ -55,6 +55,7 @@ export async function pvesm(ctx: Ctx, args: string[]): Promise<number> {
     case 'list': {
       const { params } = parseArgs({ cmd: 'pvesm list', args: ['storage'], props: { storage: {}, content: { optional: true }, vmid: { type: 'integer', optional: true }, ...FORMAT_PROPS } }, rest);
       if (!m.view(ctx.node).db.storage.has(params.storage!)) throw die(`storage '${params.storage}' does not exist`);
+      if (m.view(ctx.node).db.storage.get(params.storage!)!.type === 'dir') await m.refreshTemplates(ctx.node);
       const vols = volumes(m, ctx.node, params.storage!).filter((v) => (!params.content || v.content === params.content) && (!params.vmid || v.vmid === Number(params.vmid)));
       const wn = Math.max(...vols.map((v) => v.volid.length), 0);
       const ws = Math.max(...vols.map((v) => String(v.size).length), 0);

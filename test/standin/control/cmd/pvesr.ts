@@ -1,8 +1,11 @@
 // pvesr (pve-manager CLI/pvesr.pm, API2/ReplicationConfig.pm, pve-guest-common ReplicationConfig):
 // create-local-job, list, status, delete. Only zfspool volumes replicate (PVE::LXC::Config
 // get_replicatable_volumes: "missing replicate feature on volume ..."; shared volumes are skipped).
-// The modelled job syncs right after creation and then every `schedule` minutes (*/N only).
+// The modelled job syncs right after creation (the target gets a copy of the CT's rootfs data, so a
+// recovered CT has what was there at that sync); `pvesr status` shows a sync every `schedule`
+// minutes (*/N only), later changes are not copied.
 import { die } from '../model/perl.js';
+import { replicateVolume } from '../model/rootfs.js';
 import { parseArgs } from './args.js';
 import { abort } from './handle.js';
 import type { Ctx } from './io.js';
@@ -42,7 +45,8 @@ export async function pvesr(ctx: Ctx, args: string[]): Promise<number> {
       if ([...db().repl.values()].some((j) => j.guest === guest && j.target === params.target)) {
         throw die(`replication job for guest '${guest}' to target 'local/${params.target}' already exists`);
       }
-      m.local.volumeNodes.get(vol)?.add(params.target!); // first sync right away (modelled)
+      m.local.volumeNodes.get(vol)?.add(params.target!); // first sync right away (modelled), with the CT's files
+      replicateVolume(m, vol, g.node, params.target!);
       db().repl.set(params.id!, { id: params.id!, guest, target: params.target!, source: g.node, schedule: params.schedule ?? '*/15', rate: params.rate, comment: params.comment, disable: params.disable === '1' });
       return 0;
     }

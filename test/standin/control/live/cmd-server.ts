@@ -1,6 +1,6 @@
 // Daemon side of a node's command channel (protocol in overlay/usr/lib/standin/control/pvecall):
 // REQ frames become handle(model, node, argv, stdin) calls; stdin lines are requested on demand
-// (READ -> LINE/EOF); output goes back as OUT/ERR chunks, then EXIT. Requests are serialised by the
+// (READ -> LINE/EOF), or all of stdin up to EOF (READALL -> DATA); output goes back as OUT/ERR chunks, then EXIT. Requests are serialised by the
 // node-side lock; a new REQ cancels a previous one still waiting (its shim is gone).
 import { handle } from '../cmd/handle.js';
 import type { Stdin } from '../cmd/io.js';
@@ -28,7 +28,7 @@ export class CmdServer {
     if (kind === 'REQ' && id) return void this.request(id, rest.map((a) => unb64(a).slice(1)));
     const p = this.cur;
     if (!p || p.id !== id) return;
-    if (kind === 'LINE') p.lineWaiter?.(unb64(rest[0]));
+    if (kind === 'LINE' || kind === 'DATA') p.lineWaiter?.(unb64(rest[0]));
     else if (kind === 'EOF') p.lineWaiter?.(null);
     p.lineWaiter = undefined;
   }
@@ -40,11 +40,17 @@ export class CmdServer {
     }
     const p: Pending = { id, cancelled: false };
     this.cur = p;
+    let eof = false;
     const stdin: Stdin = {
       readLine: () => new Promise((resolve) => {
-        if (p.cancelled) return resolve(null);
-        p.lineWaiter = resolve;
+        if (p.cancelled || eof) return resolve(null);
+        p.lineWaiter = (l) => resolve(l ?? ((eof = true), null));
         this.ch.write(`READ ${id}`);
+      }),
+      readAll: () => new Promise((resolve) => {
+        if (p.cancelled || eof) return resolve('');
+        p.lineWaiter = (l) => ((eof = true), resolve(l ?? ''));
+        this.ch.write(`READALL ${id}`);
       }),
     };
     this.log(`${this.node}: ${argv.join(' ')}`);

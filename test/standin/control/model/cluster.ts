@@ -6,7 +6,9 @@
 // them at once, the other nodes notice through corosync `membership` later.
 import type { Clock } from './clock.js';
 import { Pmxcfs, type CfsView, emptyDb } from './cfs.js';
-import { type Effects, Guests, NO_EFFECTS } from './guests.js';
+import { type Effects, Guests } from './guests.js';
+import { MemoryEffects } from './pure-effects.js';
+import { ctRootfs, serveOf } from './rootfs.js';
 import type { HaContext } from './ha/context.js';
 import type { WatchdogMux } from './ha/watchdog.js';
 import { NodeServices } from './services.js';
@@ -41,6 +43,8 @@ export interface ModelOptions {
   /** finish booting `boot` after power on (default true); the live stand-in calls bootDone() itself */
   autoBoot?: boolean;
   san?: IscsiTarget[];
+  /** the lab reaches the internet (Debian mirrors, download.proxmox.com); default true */
+  internet?: boolean;
 }
 
 export class ClusterModel implements HaContext {
@@ -53,6 +57,8 @@ export class ClusterModel implements HaContext {
   readonly local: LocalState;
   readonly notifications: Array<{ t: number; node: string; msg: string }> = [];
   effects: Effects;
+  /** the lab reaches the internet: apt in containers, pveam update/download (switch off for offline labs) */
+  internet: boolean;
   readonly clusterRelease: Release;
   private readonly rt = new Map<string, NodeServices>();
   private readonly diskMap = new Map<string, Record<string, number>>();
@@ -61,7 +67,8 @@ export class ClusterModel implements HaContext {
   constructor(o: ModelOptions) {
     this.clock = o.clock;
     this.t = o.timing ?? timing(o.scale ?? 1);
-    this.effects = o.effects ?? NO_EFFECTS;
+    this.effects = o.effects ?? new MemoryEffects();
+    this.internet = o.internet ?? true;
     this.autoBoot = o.autoBoot ?? true;
     this.clusterRelease = release(o.release);
     this.cfs = new Pmxcfs(this.t.lockLifetime);
@@ -76,7 +83,8 @@ export class ClusterModel implements HaContext {
       this.diskMap.set(st.name, { ...(n.disks ?? {}) });
     }
     this.guests = new Guests(this.clock, this.t, () => this.effects, (n) => this.view(n), () => this.world.nodes.keys(),
-      (n) => (this.world.nodes.get(n)?.up ? this.world.get(n).bootId : ''), (n, g) => volumeProblem(this, n, g.conf.rootfs));
+      (n) => (this.world.nodes.get(n)?.up ? this.world.get(n).bootId : ''), (n, g) => volumeProblem(this, n, g.conf.rootfs),
+      (n, g) => serveOf(ctRootfs(this, n, g)));
     this.world.onMembership((changed) => {
       this.cfs.syncQuorum((n) => this.world.quorate(n));
       logMembership(this, changed);
@@ -210,7 +218,18 @@ export class ClusterModel implements HaContext {
     db.storage = defaultStorage(rootfs);
     this.cfs.local.set(name, db);
     this.local.cache(name).clear();
+    this.effects.nodeReinstalled(name);
     this.world.recompute();
+  }
+
+  /** re-read the node's `local` template directory (files may have been put there over SFTP) */
+  async refreshTemplates(node: string): Promise<Map<string, number>> {
+    const dir = `${this.view(node).db.storage.get('local')?.opts.path ?? '/var/lib/vz'}/template/cache`;
+    const files = (await this.effects.listNodeDir(node, dir)) ?? [];
+    const cache = this.local.cache(node);
+    cache.clear();
+    for (const f of files) if (/\.tar\.(gz|xz|zst|bz2)$/.test(f.name)) cache.set(f.name, f.size);
+    return cache;
   }
 
   crmState(node: string): string | undefined {

@@ -1,6 +1,6 @@
 // `pct create` inside its worker (pve-container API2/LXC.pm create_vm + PVE::LXC::Create): storage
 // checks for the rootfs, volume allocation on lvm (shared LUN VG), lvmthin, zfspool or dir,
-// template lookup in the node's `local` cache, net0 normalisation (hwaddr BC:24:11:.. generated
+// the template or backup archive read from the node's disk (rootfs.ts unpacks it), net0 normalisation (hwaddr BC:24:11:.. generated
 // once, the Proxmox OUI, pve-cluster DataCenterConfig.pm; type=veth), config written to
 // /etc/pve/nodes/<node>/lxc/<vmid>.conf.
 import { createHash } from 'node:crypto';
@@ -85,12 +85,19 @@ export function volumeProblem(m: ClusterModel, node: string, rootfs: string | un
   return `volume '${volid}' does not exist`;
 }
 
-/** template volid -> file name in the node's local cache, or the upstream error */
-export function templateFile(m: ClusterModel, node: string, ostemplate: string): string {
-  const mm = /^([a-z][\w.-]*):vztmpl\/(.+)$/i.exec(ostemplate);
-  if (!mm) throw die(`unable to parse volume ID '${ostemplate}'`);
-  const s = m.view(node).db.storage.get(mm[1]!);
-  if (!s) throw die(`storage '${mm[1]}' does not exist`);
-  if (s.type !== 'dir' || !m.local.cache(node).has(mm[2]!)) throw die(`can't find file '${ostemplate}'`);
-  return mm[2]!;
+/** ostemplate (`<storage>:vztmpl/<file>`, `<storage>:backup/<file>` or an absolute path) -> the
+ *  archive file on the node (PVE::Storage::abs_filesystem_path), or the upstream error */
+export async function readArchive(m: ClusterModel, node: string, ostemplate: string): Promise<{ path: string; data: Buffer }> {
+  let path = ostemplate;
+  if (!ostemplate.startsWith('/')) {
+    const mm = /^([a-z][\w.-]*):(vztmpl|backup)\/(.+)$/i.exec(ostemplate);
+    if (!mm) throw die(`unable to parse volume ID '${ostemplate}'`);
+    const s = m.view(node).db.storage.get(mm[1]!);
+    if (!s) throw die(`storage '${mm[1]}' does not exist`);
+    if (s.type !== 'dir') throw die(`can't find file '${ostemplate}'`);
+    path = `${s.opts.path}/${mm[2] === 'vztmpl' ? 'template/cache' : 'dump'}/${mm[3]}`;
+  }
+  const data = await m.effects.readNodeFile(node, path);
+  if (!data) throw die(`can't find file '${ostemplate}'`);
+  return { path, data };
 }

@@ -1,11 +1,13 @@
 // Guest runtime of the stand-in: which container runs on which node. Configurations live in pmxcfs
 // (/etc/pve/nodes/<node>/lxc/<vmid>.conf = Db.guests); the running state is node-local and dies
 // with the node. Starting/stopping waits the modelled start/stop time and asks the Effects to make
-// it real (live stand-in: a network namespace + HTTP server inside the node VM). Also the HA
+// it real (live stand-in: a network namespace inside the node VM, Apache's DocumentRoot served when
+// the CT's rootfs has apache2 installed — model/rootfs.ts). Also the HA
 // resource agent (PVECT/PVEVM plugins: check_running, start, shutdown, migrate).
 import type { Clock } from './clock.js';
 import type { Db, GuestConf } from './cfs.js';
 import type { ResourceAgent } from './ha/context.js';
+import type { Serve } from './rootfs.js';
 import type { Timing } from './timing.js';
 
 export interface ExecResult {
@@ -14,21 +16,30 @@ export interface ExecResult {
   exitCode: number;
 }
 
-/** Real-world side of the model. The pure model uses NO_EFFECTS. */
-export interface Effects {
-  startGuest(node: string, g: GuestConf): Promise<void>;
-  stopGuest(node: string, g: GuestConf): Promise<void>;
-  execGuest(node: string, g: GuestConf, argv: string[], stdin: string): Promise<ExecResult>;
-  /** watchdog expiry: hard reset of the node's machine */
-  resetNode(node: string): void;
+export interface FileInfo {
+  name: string;
+  size: number;
 }
 
-export const NO_EFFECTS: Effects = {
-  startGuest: async () => {},
-  stopGuest: async () => {},
-  execGuest: async () => ({ stdout: '', stderr: 'stand-in: pct exec needs the live stand-in (no guest runtime in the pure model)\n', exitCode: 255 }),
-  resetNode: () => {},
-};
+/** Real-world side of the model: the node machines. The pure model uses MemoryEffects
+ *  (pure-effects.ts), the live stand-in LiveEffects (live/effects.ts). */
+export interface Effects {
+  /** the CT runs on `node` now: its network, and Apache when `serve` is set */
+  startGuest(node: string, g: GuestConf, serve: Serve | undefined): Promise<void>;
+  stopGuest(node: string, g: GuestConf): Promise<void>;
+  /** the running CT's web state changed (Apache installed, page written): serve exactly this */
+  serveGuest(node: string, g: GuestConf, serve: Serve | undefined): Promise<void>;
+  /** files on the node's own disk (template cache, dump directories); undefined when missing */
+  readNodeFile(node: string, path: string): Promise<Buffer | undefined>;
+  /** write a file, creating its directories */
+  writeNodeFile(node: string, path: string, data: Buffer): Promise<void>;
+  /** regular files of a directory; undefined when the directory does not exist */
+  listNodeDir(node: string, dir: string): Promise<FileInfo[] | undefined>;
+  /** watchdog expiry: hard reset of the node's machine */
+  resetNode(node: string): void;
+  /** the node was reinstalled (its disk is new) */
+  nodeReinstalled(node: string): void;
+}
 
 export function vmidOf(sid: string): number {
   return Number(sid.slice(sid.indexOf(':') + 1));
@@ -50,6 +61,8 @@ export class Guests {
     private readonly bootOf: (node: string) => string,
     /** why the guest's volumes are not usable on that node (node-local storage elsewhere) */
     private readonly problem: (node: string, g: GuestConf) => string | undefined = () => undefined,
+    /** what Apache serves from the CT's rootfs on that node (undefined: no web server) */
+    private readonly serving: (node: string, g: GuestConf) => Serve | undefined = () => undefined,
   ) {}
 
   conf(node: string, vmid: number): GuestConf | undefined {
@@ -69,7 +82,7 @@ export class Guests {
     if (why) throw new Error(`startup for container '${vmid}' failed: ${why}`);
     const boot = this.bootOf(node);
     const p = (async () => {
-      await Promise.all([this.effects().startGuest(node, g), this.clock.sleep(this.t.guestStart)]);
+      await Promise.all([this.effects().startGuest(node, g, this.serving(node, g)), this.clock.sleep(this.t.guestStart)]);
       if (boot && this.bootOf(node) === boot) this.running.set(vmid, node);
     })().finally(() => this.starting.delete(vmid));
     this.starting.set(vmid, p);

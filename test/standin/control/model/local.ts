@@ -1,7 +1,10 @@
 // Node-local and SAN facts that are not in /etc/pve: ZFS pools per node, the template cache of the
-// `local` dir storage per node, and the iSCSI targets the stand-in can "see" (with the LVM volume
+// `local` dir storage per node (as last listed from the node's disk), container rootfs data per
+// volume (model/rootfs.ts), and the iSCSI targets the stand-in can "see" (with the LVM volume
 // group each shared LUN carries, the LUN being shared by every node). by-id names follow what tgt
 // LUNs look like on Linux ("scsi-3" + NAA 6 id 6000000000000000 0e000000 <tid> <lun>; modelled).
+
+import type { Rootfs } from './rootfs.js';
 
 export interface IscsiLun {
   lun: number;
@@ -34,7 +37,10 @@ export function portalHost(p: string): string {
 
 export class LocalState {
   readonly zpools = new Map<string, Map<string, Zpool>>();
-  readonly templates = new Map<string, Set<string>>();
+  /** node -> template file -> size, refreshed from the node's `local` template directory */
+  readonly templates = new Map<string, Map<string, number>>();
+  /** container rootfs per volume: volid (shared storage) or volid@node (node-local copies) */
+  readonly rootfs = new Map<string, Rootfs>();
   /** LUN by-id -> volume group created on it (cluster-wide: the LUN is shared) */
   readonly lunVg = new Map<string, string>();
   /** volume group -> logical volumes (name -> bytes) */
@@ -52,9 +58,9 @@ export class LocalState {
     return m;
   }
 
-  cache(node: string): Set<string> {
+  cache(node: string): Map<string, number> {
     let s = this.templates.get(node);
-    if (!s) this.templates.set(node, (s = new Set()));
+    if (!s) this.templates.set(node, (s = new Map()));
     return s;
   }
 

@@ -131,7 +131,8 @@ export function volumes(m: ClusterModel, node: string, id: string): Volume[] {
     const t = m.local.targetsAt(s.opts.portal!).find((x) => x.target === s.opts.target);
     if (t && m.node(node).linked) for (const l of t.luns) out.push({ volid: `${id}:0.0.${l.lun}.${lunById(t.tid ?? 1, l.lun)}`, format: 'raw', content: 'images', size: l.size });
   }
-  if (s.type === 'dir') for (const f of [...m.local.cache(node)].sort()) out.push({ volid: `${id}:vztmpl/${f}`, format: f.replace(/^.*\.tar\./, 'tar.').replace(/^tar\.(\w+)$/, 't$1'), content: 'vztmpl', size: 120 * 2 ** 20 });
+  // templates as last listed from the node's disk (callers refresh first: ClusterModel.refreshTemplates)
+  if (s.type === 'dir') for (const [f, size] of [...m.local.cache(node)].sort()) out.push({ volid: `${id}:vztmpl/${f}`, format: f.replace(/^.*\.tar\./, 'tar.').replace(/^tar\.(\w+)$/, 't$1'), content: 'vztmpl', size });
   for (const g of m.view(node).db.guests.values()) {
     const rootfs = g.conf.rootfs?.split(',')[0] ?? '';
     if (!rootfs.startsWith(`${id}:`)) continue;

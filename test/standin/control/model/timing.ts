@@ -37,6 +37,11 @@ export interface Timing {
   cfsLockTimeout: number;
   /** how long `pvecm add` takes before printing the join result (modelled). */
   joinStep: number;
+  /** `apt-get update` / `apt-get install apache2` in a container, a failing name lookup (modelled). */
+  aptUpdate: number;
+  aptInstall: number;
+  /** `vzdump` of a small container (rsync passes + archive, modelled). */
+  vzdump: number;
 }
 
 export const BASE_TIMING: Omit<Timing, 'scale'> = {
@@ -58,6 +63,9 @@ export const BASE_TIMING: Omit<Timing, 'scale'> = {
   workerWait: 8,
   cfsLockTimeout: 10,
   joinStep: 1,
+  aptUpdate: 4,
+  aptInstall: 15,
+  vzdump: 8,
 };
 
 /** All constants × scale. `overrides` are given in unscaled seconds (they are scaled too). */

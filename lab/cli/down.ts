@@ -60,7 +60,7 @@ export function register(program: Command, app: AppContext): void {
         if (!(await confirm(loaded.lab.name))) throw new UsageError('not confirmed; nothing was removed');
       }
       app.log.info(`pvelab down: lab "${loaded.lab.name}" (${loaded.source})`);
-      const out = await runPipeline(app, loaded, labSteps(loaded.lab), 'down', 'pvelab down', { keepCache: opts.keepCache ?? false });
+      const out = await runPipeline(app, loaded, labSteps(loaded.lab, loaded.names), 'down', 'pvelab down', { keepCache: opts.keepCache ?? false });
       if (app.options().json) app.print(JSON.stringify({ lab: loaded.lab.name, removed: out.map((o) => o.id) }, null, 2));
       else app.log.info(`✓ lab "${loaded.lab.name}" removed`);
     });

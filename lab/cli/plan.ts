@@ -24,7 +24,7 @@ export function register(program: Command, app: AppContext): void {
     .option('--out <dir>', 'also write every generated artefact (network and domain XML, answer files, tgt configuration) into DIR for review; secrets masked')
     .action(async (opts: { out?: string }) => {
       const loaded = await app.loadLab();
-      printPlan(app, await runPipeline(app, loaded, labSteps(loaded.lab), 'plan', 'pvelab plan'));
+      printPlan(app, await runPipeline(app, loaded, labSteps(loaded.lab, loaded.names), 'plan', 'pvelab plan'));
       if (opts.out === undefined) return;
       const artefacts = { id: 'plan.out', title: 'Writing the artefacts for review', check: async () => ({ kind: 'done' as const }), apply: async () => {} };
       const ctx = app.stepContext(loaded, {}, { dryRun: true })(artefacts, () => {});

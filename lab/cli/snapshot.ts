@@ -58,7 +58,7 @@ export function register(program: Command, app: AppContext): void {
         const m = await saveSnapshot({ host: ctx.host, imagesDir: l.names.imagesDir, lab: l.lab.name, labHash: labHash(l.lab), name, disks: labDisks(l.lab, l.names), onProgress: ctx.progress });
         const took = (performance.now() - t0) / 1000;
         app.log.info(`✓ snapshot "${name}" saved in ${took.toFixed(1)} s (${m.mode}, ${m.files.length} disks, ${bytes(m.files.reduce((s, f) => s + f.allocatedBytes, 0))} allocated); starting the lab again`);
-        await runPipeline(app, l, labSteps(l.lab), 'up', 'pvelab snapshot save', { services });
+        await runPipeline(app, l, labSteps(l.lab, l.names), 'up', 'pvelab snapshot save', { services });
         if (app.options().json) app.print(JSON.stringify({ ...m, seconds: took }, null, 2));
       });
     });
@@ -93,7 +93,7 @@ export function register(program: Command, app: AppContext): void {
         await releaseSharedStorage(ctx);
         await restoreSnapshot({ host: ctx.host, imagesDir: l.names.imagesDir, name, labHash: labHash(l.lab), onProgress: ctx.progress });
         const disks = (performance.now() - t0) / 1000;
-        await runPipeline(app, l, labSteps(l.lab), 'up', 'pvelab reset', { services });
+        await runPipeline(app, l, labSteps(l.lab, l.names), 'up', 'pvelab reset', { services });
         const health = await confirmHealthy(app, l, services);
         const total = (performance.now() - t0) / 1000;
         app.log.info(`✓ lab reset to "${name}" in ${total.toFixed(1)} s (disks ${disks.toFixed(1)} s): ${health}`);

@@ -27,7 +27,7 @@ export function register(program: Command, app: AppContext): void {
     .option('--until <step>', 'stop after this step (id or group, e.g. nodes.install to let a class build the cluster by hand); see `pvelab plan --json` for ids')
     .action(async (opts: { dryRun?: boolean; until?: string }) => {
       const loaded = await app.loadLab();
-      const steps = stepsUntil(labSteps(loaded.lab), opts.until);
+      const steps = stepsUntil(labSteps(loaded.lab, loaded.names), opts.until);
       if (opts.dryRun) return printPlan(app, await runPipeline(app, loaded, steps, 'plan', 'pvelab up --dry-run'));
       app.log.info(`pvelab up: lab "${loaded.lab.name}" (${loaded.source}), network ${loaded.lab.network.cidr}`);
       try {

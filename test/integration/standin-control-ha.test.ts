@@ -1,7 +1,9 @@
 // Integration: three TCG stand-in nodes (part 1 installs, this part's overlay) under libvirt in a
 // private namespace, with the control plane (startStandinCluster) at time scale 0.1. Over SSH like
-// pvelab: form a cluster, shared LVM on the (modelled) SAN LUN, a container under HA; then cut the
-// owning node's link with virsh and see the container's HTTP answer again, from another node VM.
+// pvelab: form a cluster, shared LVM on the (modelled) SAN LUN, a container under HA that serves
+// nothing until Apache is installed with pct exec (apt-get), then the page pvelab writes with
+// `pct exec -- tee`; vzdump leaves an archive a second CT is restored from; then cut the owning
+// node's link with virsh and see the same page again, from another node VM.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,9 @@ const missing = missingPrereq() ?? ['/usr/bin/virsh', '/usr/sbin/libvirtd', '/us
 const PW = 'standin-pw-1';
 const NODES = [1, 2, 3].map((i) => ({ name: `pve${i}`, ip: `10.99.0.1${i}`, mac: `52:54:00:5e:01:1${i}`, domain: `sc-pve${i}` }));
 const CT_IP = '10.99.0.50';
+const CT2_IP = '10.99.0.51';
+const PAGE = '<!doctype html>\n<html><head><title>web1</title></head>\n<body><h1>web1</h1>\n<p>pvelab guest web1 (ct:100) of lab t1</p></body></html>\n';
+const DUMP = '/var/tmp/pvelab-vzdump';
 
 describe.skipIf(!!missing)(`stand-in control plane on TCG nodes ${missing ? `(skipped: ${missing} missing)` : ''}`, () => {
   let ns: LabNs;
@@ -29,7 +34,7 @@ describe.skipIf(!!missing)(`stand-in control plane on TCG nodes ${missing ? `(sk
     if (r.exitCode !== 0) throw new Error(`${cmd} on ${ip}: exit ${r.exitCode}\n${r.stderr}${r.stdout}`);
     return r.stdout;
   };
-  const page = async () => (await ns.exec(['curl', '-s', '-m', '2', `http://${CT_IP}/`], { allowFail: true })).stdout;
+  const page = async (ip = CT_IP) => (await ns.exec(['curl', '-s', '-m', '2', `http://${ip}/`], { allowFail: true })).stdout;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'standin-control-'));
@@ -98,7 +103,7 @@ describe.skipIf(!!missing)(`stand-in control plane on TCG nodes ${missing ? `(sk
     expect(st[0]).toMatchObject({ type: 'cluster', name: 'lab', nodes: 3, quorate: 1 });
   }, 15 * 60_000);
 
-  it('puts a container under HA; cutting its node link makes it unreachable, then it answers from another node', async () => {
+  it('puts a container under HA; it serves nothing until Apache is installed, then the page written with tee; vzdump + restore', async () => {
     const a = NODES[0]!.ip;
     await ok(a, 'pvesm add iscsi san0 --portal 10.99.0.1 --target iqn.2026-01.lab.test:shared --content none');
     const lun = (await ok(a, 'pvesm list san0')).split('\n')[1]!.split(/\s+/)[0]!;
@@ -107,10 +112,33 @@ describe.skipIf(!!missing)(`stand-in control plane on TCG nodes ${missing ? `(sk
     await ok(a, 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
     await ok(a, `pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --hostname web1 --rootfs vg-san:4 --net0 name=eth0,bridge=vmbr0,ip=${CT_IP}/24,gw=10.99.0.1`);
     await ok(a, 'ha-manager add ct:100 --state started');
-    expect(await waitFor('CT 100 HTTP answer', async () => ((await page()) || undefined), 120_000, 500)).toBe('hello from web1 (CT 100)\n');
+    const ms = await waitFor('CT 100 running under HA', async () => {
+      const st = JSON.parse(await ok(a, 'pvesh get /cluster/ha/status/manager_status --output-format json')).manager_status;
+      return st.service_status?.['ct:100']?.running === 1 ? st : undefined;
+    }, 120_000, 1000);
+    const owner = NODES.find((n) => n.name === ms.service_status['ct:100'].node)!;
+    await waitFor('pct exec into CT 100', async () => ((await ssh(owner.ip, 'pct exec 100 -- true')).exitCode === 0 ? true : undefined), 60_000, 1000);
+    expect((await ns.exec(['busybox', 'ping', '-c', '1', '-W', '2', CT_IP], { allowFail: true })).exitCode).toBe(0);
+    expect((await ns.exec(['curl', '-s', '-m', '2', `http://${CT_IP}/`], { allowFail: true })).exitCode).toBe(7); // refused: no Apache yet
+    expect(await ssh(owner.ip, "pct exec 100 -- dpkg-query -W -f='${Status}' apache2")).toMatchObject({ exitCode: 1, stderr: 'dpkg-query: no packages found matching apache2\n' });
+    await ok(owner.ip, 'pct exec 100 -- apt-get update');
+    await ok(owner.ip, 'pct exec 100 -- env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apache2');
+    expect(await page()).toContain('<title>Apache2 Debian Default Page: It works</title>');
+    expect(await ok(owner.ip, 'pct exec 100 -- tee /var/www/html/index.html', PAGE)).toBe(PAGE);
+    expect(await page()).toBe(PAGE);
+    await ok(owner.ip, `mkdir -p ${DUMP} && vzdump 100 --mode suspend --compress zstd --dumpdir ${DUMP}`);
+    const archive = (await ok(owner.ip, `ls -1 ${DUMP}`)).split('\n').find((f) => /^vzdump-lxc-100-.*\.tar\.zst$/.test(f));
+    expect(archive).toBeDefined();
+    await ok(owner.ip, `pct create 101 ${DUMP}/${archive} --hostname web2 --rootfs local-lvm:4 --net0 name=eth0,bridge=vmbr0,ip=${CT2_IP}/24,gw=10.99.0.1 --start 1`);
+    expect(await waitFor('restored CT 101 HTTP answer', async () => ((await page(CT2_IP)) || undefined), 60_000, 500)).toBe(PAGE);
+    expect(await page()).toBe(PAGE);
+  }, 10 * 60_000);
+
+  it('cutting the owner\'s link makes the CT unreachable, then it serves the same page from another node', async () => {
+    const a = NODES[0]!.ip;
     const ms = JSON.parse(await ok(a, 'pvesh get /cluster/ha/status/manager_status --output-format json')).manager_status;
     const owner = NODES.find((n) => n.name === ms.service_status['ct:100'].node)!;
-    expect((await ok(owner.ip, 'ip netns list')).split('\n')[0]).toMatch(/^ct100\b/);
+    expect(await ok(owner.ip, 'ip netns list')).toMatch(/^ct100\b/m);
     const bootBefore = (await ok(owner.ip, 'cat /proc/sys/kernel/random/boot_id')).trim();
     const cut = Date.now();
     expect((await virsh(ns.uri, ['domif-setlink', owner.domain, owner.mac, 'down'])).code).toBe(0);
@@ -118,12 +146,12 @@ describe.skipIf(!!missing)(`stand-in control plane on TCG nodes ${missing ? `(sk
     const back = await waitFor('CT 100 answering again', async () => ((await page()) || undefined), 5 * 60_000, 500);
     const healedAfter = (Date.now() - cut) / 1000;
     console.log(`CT 100 answered again ${healedAfter.toFixed(1)} s after the link cut (scale 0.1)`);
-    expect(back).toBe('hello from web1 (CT 100)\n');
+    expect(back).toBe(PAGE);
     const other = NODES.filter((n) => n !== owner);
     const ms2 = JSON.parse(await ok(other[0]!.ip, 'pvesh get /cluster/ha/status/manager_status --output-format json')).manager_status;
     const target = NODES.find((n) => n.name === ms2.service_status['ct:100'].node)!;
     expect(target).not.toBe(owner);
-    expect((await ok(target.ip, 'ip netns list')).split('\n')[0]).toMatch(/^ct100\b/);
+    expect(await ok(target.ip, 'ip netns list')).toMatch(/^ct100\b/m);
     const neigh = (await ns.exec(['ip', 'neigh', 'show', CT_IP])).stdout;
     const conf = await ok(target.ip, 'pct config 100');
     expect(neigh.toUpperCase()).toContain(/hwaddr=([0-9A-F:]{17})/.exec(conf)![1]);

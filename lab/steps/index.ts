@@ -11,6 +11,7 @@ import { keysStep } from './keys.js';
 import { networkStep } from './network.js';
 import { preflightStep } from './preflight.js';
 import { pveSteps } from './pve-index.js';
+import { snapshotsStep } from './snapshots.js';
 import { storageSteps } from './storage-steps.js';
 
 export function labSteps(lab: Lab, names = labNames(lab)): Step[] {
@@ -24,6 +25,7 @@ export function labSteps(lab: Lab, names = labNames(lab)): Step[] {
     answerMediaStep, // one PROXMOX-AIS answer ISO per node
     networkStep, // the lab's libvirt NAT network: bridge, DHCP reservations, our mark
     ...storageSteps(lab), // LUN file, tgt target (ACL = lab), node root disks per layout, ZFS disks
+    snapshotsStep, // golden snapshots beside the disks: nothing to build; down removes them
     domainsStep(), // the node VMs, defined for installation
     installStep(), // Proxmox VE on every node in parallel: installer until power-off, then boot from disk, SSH up, host key pinned
     ...pveSteps(lab, names), // over SSH: node prep, cluster create/join/quorum, iSCSI + shared LVM + ZFS storage, Apache CT, HA, serving

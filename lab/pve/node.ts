@@ -10,6 +10,8 @@ export const DPKG_OPEN_ISCSI = ['dpkg-query', '-W', '-f=${Status}', 'open-iscsi'
 export const isInstalled = (dpkgStatus: string) => /\binstall ok installed\b/.test(dpkgStatus);
 
 export const APT_UPDATE = ['apt-get', 'update'] as const;
+/** In the Debian container: apt ≥ 2.1.16 exits 0 when the mirror cannot be reached unless told otherwise, so a retry would never retry. */
+export const APT_UPDATE_STRICT = ['apt-get', 'update', '--error-on=any'] as const;
 export const aptInstall = (...pkgs: string[]) => ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', ...pkgs];
 
 /** `getent hosts <name>` → the first address, if any. */

@@ -36,6 +36,7 @@ export const guestCacheStep: Step = {
     if (!g) throw new LabError(`container ${ctx.names.guest.vmid} does not exist`);
     const run = runnerOf(ctx, g.node);
     await run.run(['rm', '-rf', DUMP_DIR]);
+    await run.run(['mkdir', '-p', DUMP_DIR]); // vzdump refuses a missing --dumpdir
     await run.run(vzdumpArgv(ctx.names.guest.vmid), { timeoutMs: 30 * 60_000, onOutput: progressOutput(ctx, g.node), signal: ctx.signal });
     const archive = vzdumpArchive((await run.run(['ls', '-1', DUMP_DIR])).stdout, ctx.names.guest.vmid);
     await mkdir(templateCacheDir(ctx.names), { recursive: true, mode: 0o755 });

@@ -10,7 +10,7 @@ import { waitFor } from '../core/wait.js';
 import {
   INDEX_PATH, TEMPLATE_DIR, guestConfigDiff, guestSpec, indexPage, locateGuest, newestApacheTemplate, newestTemplate, parsePveamAvailable, pctCreateArgv, pctExec, templateCacheDir, templateFiles,
 } from '../pve/guest.js';
-import { APT_UPDATE, aptInstall, isInstalled } from '../pve/node.js';
+import { APT_UPDATE_STRICT, aptInstall, isInstalled } from '../pve/node.js';
 import { firstNode, isOnline, progressOutput, pveshOf, runnerOf } from './pve-common.js';
 
 export const GUEST_KEYS_FILE = '/root/.pvelab/guest-authorized-keys';
@@ -137,7 +137,7 @@ export const guestApacheStep: Step = {
     const st = await inspectApache(ctx);
     if (!st.apache) {
       if (!isOnline(ctx.lab)) throw new LabError(`Apache is missing in container ${vmid} and the lab is offline`, { hint: `remove the container (\`pct destroy ${vmid}\`) so it is recreated from the cached Apache template` });
-      await waitFor(async () => (await run.run(pctExec(vmid, [...APT_UPDATE]), { timeoutMs: 5 * 60_000, onOutput: progressOutput(ctx, `ct ${vmid}`) }), { done: true, value: undefined }), {
+      await waitFor(async () => (await run.run(pctExec(vmid, [...APT_UPDATE_STRICT]), { timeoutMs: 5 * 60_000, onOutput: progressOutput(ctx, `ct ${vmid}`) }), { done: true, value: undefined }), {
         what: `apt-get update in container ${vmid}`, timeoutMs: 120_000, intervalMs: 5000, signal: ctx.signal, hint: `the container needs DNS (${ctx.names.network.dns}) and a route to the Debian mirrors`,
       });
       await run.run(pctExec(vmid, aptInstall('apache2')), { timeoutMs: 15 * 60_000, onOutput: progressOutput(ctx, `ct ${vmid}`), signal: ctx.signal });

@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do case $1 in --overlay) OVERLAY=$(realpath "$2"); shift 2 ;
 REL="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"; ISOREL=${BASH_REMATCH[4]:-1}
 RNUM=$((BASH_REMATCH[1] * 100 + BASH_REMATCH[2]))
 { [ $RNUM -ge 802 ] && [ $RNUM -le 902 ]; } || { echo "build: release $REL outside 8.2 .. 9.2" >&2; exit 2; }
-for t in grub-mkrescue xorriso mformat cpio dropbear dropbearkey apt-get dpkg-deb bridge dash bash; do
+for t in grub-mkrescue xorriso mformat cpio dropbear dropbearkey apt-get dpkg-deb bridge dash bash /usr/lib/openssh/sftp-server; do
   command -v $t >/dev/null || { echo "build: missing tool $t (see README prerequisites)" >&2; exit 3; }
 done
 mkdir -p "$CACHE/debs" "$OUT"
@@ -42,7 +42,7 @@ KDEB=$(basename "$CACHE/debs/${KPKG}_"*.deb)
 
 # --- cache keys: hash of all build inputs
 hash_inputs() { # node|iso
-  { echo "$1 $KDEB"; sha256sum /bin/busybox "$(command -v dropbear)" "$(command -v dropbearkey)"
+  { echo "$1 $KDEB"; sha256sum /bin/busybox "$(command -v dropbear)" "$(command -v dropbearkey)" /usr/lib/openssh/sftp-server
     dpkg-query -W grub-pc-bin grub-efi-amd64-bin xorriso 2>/dev/null
     (cd "$HERE" && find . -path ./control -prune -o -type f ! -name README.md -print | LC_ALL=C sort | xargs sha256sum)
     if [ -n "$OVERLAY" ]; then (cd "$OVERLAY" && find . -type f | LC_ALL=C sort | xargs -r sha256sum; find . | LC_ALL=C sort); fi
@@ -67,6 +67,8 @@ if [ ! -f "$NODE_IMG" ]; then
   R="$W/noderoot"; mkroot_base "$R"
   mkroot_elf "$R" "$(command -v dropbear)" /usr/sbin/dropbear
   mkroot_elf "$R" "$(command -v dropbearkey)" /usr/bin/dropbearkey
+  # SFTP as on a Proxmox node (OpenSSH's sftp-server; Debian's dropbear runs /usr/lib/sftp-server)
+  mkroot_elf "$R" /usr/lib/openssh/sftp-server /usr/lib/sftp-server
   # iproute2 (ip netns, veth peers in other namespaces, ip -n), as on a real node (boot.sh links it)
   # shells as on a Proxmox node: dash as /bin/sh, bash for root (busybox sh would run its own
   # applets, e.g. its small `ip`, instead of the iproute2 binaries in PATH)

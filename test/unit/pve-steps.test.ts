@@ -24,7 +24,7 @@ async function up(world: PveWorld, lab: ReturnType<typeof testLab>['lab'], names
   return { ctx, outcomes };
 }
 
-const MUTATING = /^(pvecm (create|add)|pvesh (create|set|delete)|apt-get|env |sh -c set -e|pveam (update|download)|pct (create|start)|pct exec \S+ -- (apt-get|env|tee)|vzdump|rm |ha-manager (add|set|groupadd|groupset|rules)|pvesr)/;
+const MUTATING = /^(pvecm (create|add)|pvesh (create|set|delete)|apt-get|env |sh -c set -e|pveam (update|download)|pct (create|start)|pct exec \S+ -- (apt-get|env|tee)|vzdump|rm |mkdir |ha-manager (add|set|groupadd|groupset|rules)|pvesr)/;
 const results = (o: StepOutcome[]) => Object.fromEntries(o.map((x) => [x.id, x.result]));
 
 afterEach(() => clearSecrets());
@@ -59,10 +59,11 @@ describe.each([9, 8])('pve pipeline on Proxmox VE %i', (major) => {
       'pve1: pveam download local debian-12-standard_12.7-1_amd64.tar.zst',
       `pve1: pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --hostname web --memory 512 --cores 1 --rootfs lab-lvm:4 --net0 name=eth0,bridge=vmbr0,hwaddr=${names.guest.mac},ip=10.77.0.100/24,gw=10.77.0.1,type=veth --nameserver 10.77.0.1 --searchdomain pvelab.internal --ssh-public-keys /root/.pvelab/guest-authorized-keys --unprivileged 1 --features nesting=1 --onboot 1 --tags pvelab --start 0`,
       'pve1: pct start 100',
-      'pve1: pct exec 100 -- apt-get update',
+      'pve1: pct exec 100 -- apt-get update --error-on=any',
       'pve1: pct exec 100 -- env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apache2',
       'pve1: pct exec 100 -- tee /var/www/html/index.html',
       'pve1: rm -rf /var/tmp/pvelab-vzdump',
+      'pve1: mkdir -p /var/tmp/pvelab-vzdump',
       'pve1: vzdump 100 --mode suspend --compress zstd --dumpdir /var/tmp/pvelab-vzdump',
       'pve1: rm -rf /var/tmp/pvelab-vzdump',
       ...(major === 9

@@ -114,7 +114,7 @@ export class PveWorld extends FakeNodes {
       if (inner[0] === 'tee') return (g.page = input ?? ''), input ?? '';
       if (inner[0] === 'cat') return g.page ? g.page : { exitCode: 1, stderr: 'cat: /var/www/html/index.html: No such file or directory\n' };
     }
-    if (cmd === 'rm' || cmd === 'vzdump') return '';
+    if (cmd === 'rm' || cmd === 'vzdump' || cmd === 'mkdir') return '';
     if (cmd === 'ls') return `vzdump-lxc-${n.guest.vmid}-2026_01_01-00_00_00.log\nvzdump-lxc-${n.guest.vmid}-2026_01_01-00_00_00.tar.zst\n`;
     if (cmd === 'ha-manager') return this.ha(argv, f);
     if (cmd === 'pvesr') return this.jobs.push({ id: argv[2], guest: Number(argv[2]!.split('-')[0]), target: argv[3], schedule: f['schedule'], type: 'local' }), '';

@@ -108,13 +108,15 @@ describe('stand-in live channels', () => {
     expect(boots).toEqual(['1111', '2222']);
   });
 
-  it('container scripts: namespace, veth on vmbr0, MAC/IP/route, httpd; channel XML names the ports', () => {
-    const s = startScript({ vmid: 100, node: 'pve1', type: 'lxc', conf: { hostname: 'web1', net0: 'name=eth0,bridge=vmbr0,gw=10.99.0.1,hwaddr=BC:24:11:AA:BB:CC,ip=10.99.0.50/24,type=veth' } });
+  it('container scripts: namespace, veth on vmbr0, MAC/IP/route, httpd only with Apache; channel XML names the ports', () => {
+    const g = { vmid: 100, node: 'pve1', type: 'lxc' as const, conf: { hostname: 'web1', net0: 'name=eth0,bridge=vmbr0,gw=10.99.0.1,hwaddr=BC:24:11:AA:BB:CC,ip=10.99.0.50/24,type=veth' } };
+    expect(startScript(g)).not.toContain('httpd');
+    const s = startScript(g, { docroot: new Map([['index.html', 'hello from web1 (CT 100)\n']]) });
     expect(s).toContain('ip link add vct100 type veth peer name eth0 netns ct100\n');
     expect(s).toContain('ip -n ct100 link set eth0 address BC:24:11:AA:BB:CC\n');
     expect(s).toContain('ip -n ct100 addr add 10.99.0.50/24 dev eth0\n');
     expect(s).toContain('ip -n ct100 route add default via 10.99.0.1\n');
-    expect(s).toContain("printf '%s' 'hello from web1 (CT 100)\n' > /run/standin/ct/100/www/index.html");
+    expect(s).toContain(`printf '%s' ${Buffer.from('hello from web1 (CT 100)\n').toString('base64')} | base64 -d > '/run/standin/ct/100/www/index.html.standin-new'\n`);
     expect(s).toMatch(/ip netns exec ct100 httpd -p 80 -h \/run\/standin\/ct\/100\/www\n$/);
     expect(stopScript(100)).toContain('ip netns del ct100');
     const xml = standinChannelXml(tmp(), 'pve1');

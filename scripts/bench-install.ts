@@ -8,7 +8,7 @@
 // qcow2 disks, domains), then times installStep().apply(), prints one JSON line and removes its VMs.
 // A lab file needs ≥ 3 nodes, so the 1-node lab is the 3-node lab with its node list cut to one.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,7 +41,7 @@ async function inner(): Promise<void> {
   const n = Number(arg('nodes', '1'));
   const dir = arg('dir', '');
   const spec = resolveLab(parseLabObject({
-    name: `bench${n}`, pve: { iso: arg('iso', '') }, network: { cidr: arg('cidr', '') },
+    name: arg('name', `bench${n}`), pve: { iso: arg('iso', '') }, network: { cidr: arg('cidr', '') },
     libvirt: { uri: 'qemu:///system', domainType: 'qemu', cpu: { model: 'qemu64' }, graphics: 'none' },
     storage: { layout: 'qcow2', dir: join(dir, 'images') }, nodeDefaults: { vcpus: 1, memoryMiB: 2048, rootGiB: 16, zfsGiB: 4 },
   }), []);
@@ -59,11 +59,26 @@ async function inner(): Promise<void> {
     await runUp([keysStep, isoFetchStep, isoPrepareStep, passwordHashStep, answerMediaStep, networkStep, rootImagesStep, zfsImagesStep, domainsStep()], () => ctx());
     const setupS = (performance.now() - t) / 1000;
     t = performance.now();
-    await installStep({ tickMs: 0 }).apply(ctx((l) => process.stderr.write(`  [${n}] ${l}\n`)));
+    const t0 = t;
+    // stand-in diagnostic: when each node printed STANDIN-NODE-READY on its serial console
+    const seen = new Map<string, number>();
+    const { readFileSync } = await import('node:fs');
+    const poll = setInterval(() => {
+      for (const nd of names.nodes) {
+        if (seen.has(nd.name)) continue;
+        const text = (() => { try { return readFileSync(nd.serialLog, 'utf8'); } catch { return ''; } })();
+        if (text.includes('STANDIN-NODE-READY')) { seen.set(nd.name, (performance.now() - t0) / 1000); process.stderr.write(`  [${n}] +${seen.get(nd.name)!.toFixed(1)} s ${nd.name} printed STANDIN-NODE-READY\n`); }
+      }
+    }, 200);
+    poll.unref();
+    await installStep({ tickMs: 0 })
+      .apply(ctx((l) => process.stderr.write(`  [${n}] +${((performance.now() - t0) / 1000).toFixed(1)} s ${l}\n`)))
+      .finally(() => clearInterval(poll));
     const result: InnerResult = { nodes: n, setupS, installS: (performance.now() - t) / 1000 };
     console.log(JSON.stringify(result));
   } finally {
     for (const node of names.nodes) await removeDomain(lv, lab.name, node.domain).catch(() => undefined);
+    await networkStep.undo?.(ctx()).catch(() => undefined);
     await lv.close();
   }
 }
@@ -86,12 +101,16 @@ async function outer(): Promise<void> {
         const dir = join(scratch, `run${r}-n${n}`);
         for (const d of ['images', 'home', 'tgt', 'iso']) mkdirSync(join(dir, d), { recursive: true });
         const net = await ns.allocSubnet();
-        process.stderr.write(`run ${r + 1}/${runs}: ${n} node(s) on ${net.cidr}\n`);
-        const out = await ns.exec(['node', tsx, self, '--inner', '--nodes', String(n), '--dir', dir, '--iso', iso, '--cidr', net.cidr],
-          { timeoutMs: 1_800_000, env: { ...process.env, PVELAB_ISO_DIR: join(dir, 'iso') }, allowFail: true });
-        process.stderr.write(out.stderr);
-        if (out.exitCode !== 0) throw new Error(`inner run (${n} nodes) failed with exit ${out.exitCode}`);
-        const res = JSON.parse(out.stdout.trim().split('\n').pop()!) as InnerResult;
+        process.stderr.write(`run ${r + 1}/${runs}: ${n} node(s) on ${net.cidr}; load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+        const child = ns.spawn(['node', tsx, self, '--inner', '--nodes', String(n), '--name', `b${r}n${n}`, '--dir', dir, '--iso', iso, '--cidr', net.cidr], {
+          env: { ...process.env, PVELAB_ISO_DIR: join(dir, 'iso') }, stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr?.pipe(process.stderr); // progress lines as they come
+        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        if (code !== 0) throw new Error(`inner run (${n} nodes) failed with exit ${code}`);
+        const res = JSON.parse(stdout.trim().split('\n').pop()!) as InnerResult;
         times[n]!.push(res.installS);
         console.log(`${n} node(s): install phase ${res.installS.toFixed(1)} s (setup before it ${res.setupS.toFixed(1)} s)`);
       }
@@ -107,4 +126,8 @@ async function outer(): Promise<void> {
   console.log(`install phase, median of ${runs}: 1 node ${one.toFixed(1)} s, 3 nodes ${three.toFixed(1)} s → ${ratio.toFixed(2)}× (goal ≤ 1.3×: ${ratio <= 1.3 ? 'met' : 'NOT met'})`);
 }
 
-await (process.argv.includes('--inner') ? inner() : outer());
+if (process.argv.includes('--inner')) {
+  await inner();
+  // SSH sockets to VMs removed a moment ago linger in FIN_WAIT (the peer is gone): do not wait for them.
+  process.exit(0);
+} else await outer();

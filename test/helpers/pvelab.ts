@@ -44,6 +44,9 @@ export function writeLabFile(h: PvelabHome, lab: Record<string, unknown>): strin
   return path;
 }
 
+/** The install step's id: e2e runs of `up` stop after it (PVELAB_STOP_AFTER, once up.ts honours it). */
+export const INSTALL_STEP = 'nodes.install';
+
 export interface RunPvelabOpts {
   /** Passed as `-c FILE` before the command. */
   labFile?: string;

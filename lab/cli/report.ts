@@ -12,6 +12,7 @@ import type { AppContext } from './app.js';
 export interface ReportCliOptions {
   runsDir: string;
   out?: string;
+  label?: string;
 }
 
 export function register(program: Command, app: AppContext): void {
@@ -20,6 +21,7 @@ export function register(program: Command, app: AppContext): void {
     .description('re-render the report of a run (default: the latest), or aggregate several runs into one report')
     .option('--runs-dir <dir>', 'where runs are stored', 'runs')
     .option('--out <dir>', 'write the report here instead of the run directory')
+    .option('--label <text>', 'a line shown under the title (e.g. the class and date)')
     .action(async (runs: string[], opts: ReportCliOptions) => {
       await reportCommand(runs, opts, app);
     });
@@ -36,7 +38,7 @@ export async function reportCommand(runs: readonly string[], opts: ReportCliOpti
   const read = [];
   for (const p of paths) read.push(await readRun(p));
   const dir = opts.out ?? (read.length === 1 ? read[0]!.dir : join(opts.runsDir, `report-${runId(Date.now())}`));
-  const w = await writeReport(dir, read.map((r) => r.record));
+  const w = await writeReport(dir, read.map((r) => r.record), undefined, opts.label);
   if (app.options().json) {
     app.print(
       JSON.stringify(

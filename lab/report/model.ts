@@ -40,6 +40,8 @@ export interface RunView {
 
 export interface ReportModel {
   title: string;
+  /** A line shown under the title, e.g. the class, or that the numbers come from a simulation. */
+  label?: string | undefined;
   generatedAt: string;
   runs: RunView[];
   trials: TrialView[];
@@ -96,7 +98,7 @@ function runView(run: RunRecord): RunView {
 }
 
 /** Builds the model for one or more runs (trials of all runs are aggregated in the statistics). */
-export function buildReport(runs: readonly RunRecord[], generatedAt: string): ReportModel {
+export function buildReport(runs: readonly RunRecord[], generatedAt: string, label?: string): ReportModel {
   const sorted = [...runs].sort((a, b) => a.id.localeCompare(b.id));
   const trials = sorted.flatMap((r) => [...r.trials].sort((a, b) => a.index - b.index).map((t) => trialView(r, t)));
   const title =
@@ -105,6 +107,7 @@ export function buildReport(runs: readonly RunRecord[], generatedAt: string): Re
       : `pvelab failover report: ${sorted.length} runs${sorted.length ? ` (${sorted[0]!.id} … ${sorted[sorted.length - 1]!.id})` : ''}`;
   return {
     title,
+    label,
     generatedAt,
     runs: sorted.map(runView),
     trials,

@@ -20,8 +20,8 @@ export interface WrittenReport {
 }
 
 /** Writes the three report files for `runs` into `dir`. */
-export async function writeReport(dir: string, runs: readonly RunRecord[], generatedAt = new Date().toISOString()): Promise<WrittenReport> {
-  const model = buildReport(runs, generatedAt);
+export async function writeReport(dir: string, runs: readonly RunRecord[], generatedAt = new Date().toISOString(), label?: string): Promise<WrittenReport> {
+  const model = buildReport(runs, generatedAt, label);
   const files = [join(dir, REPORT_FILES.csv), join(dir, REPORT_FILES.md), join(dir, REPORT_FILES.html)];
   await writeFileAtomic(files[0]!, renderCsv(model));
   await writeFileAtomic(files[1]!, renderMarkdown(model));

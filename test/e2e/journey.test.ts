@@ -94,10 +94,12 @@ describe.skipIf(!!missing)(`the class journey on stand-in nodes ${missing ? `(sk
     }
   }
 
+  const runDirs: string[] = [];
   async function failover(fault: string, trials: number): Promise<{ run: RunRecord; files: string[] }> {
     const r = await pvelab(['--json', 'failover', '--fault', fault, '--trials', String(trials)]);
     expect(r.exitCode, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { dir: string; files: string[] };
+    runDirs.push(out.dir);
     return { run: parseRunRecord(readFileSync(join(out.dir, 'run.json'), 'utf8')), files: out.files };
   }
 
@@ -129,6 +131,13 @@ describe.skipIf(!!missing)(`the class journey on stand-in nodes ${missing ? `(sk
     checkTrials(run, 'power-off', 1);
     const n = lab.names.nodes.find((x) => x.name === run.trials[0]!.fault.target)!;
     expect(await virsh('domstate', n.domain)).toBe('running');
+    // both runs in one report, re-rendered without a lab (scripts/demo hands it out: PVELAB_DEMO_OUT)
+    const out = join(process.env['PVELAB_DEMO_OUT'] ?? dir, 'pvelab-demo-report');
+    const label = 'Made with the simulated Proxmox VE stand-in (no real Proxmox, HA timings scaled ×0.1): a demonstration of pvelab, not a measurement of Proxmox.';
+    const rep = await runPvelab(ns, h, ['--json', 'report', ...runDirs, '--out', out, '--label', label]);
+    expect(rep.exitCode, rep.stderr).toBe(0);
+    expect(JSON.parse(rep.stdout).trials).toBe(4);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('simulated Proxmox VE stand-in');
   });
 
   it('down removes everything pvelab built and nothing else; twice; status then finds no lab', async () => {

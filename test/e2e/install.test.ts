@@ -40,8 +40,8 @@ function disks(xml: string): Map<string, string> {
 describe.skipIf(!!missing)(`pvelab up installs the nodes (stand-in ISO) ${missing ? `(skipped: ${missing} missing)` : ''}`, () => {
   let ns: LabNs;
   let dir: string;
-  // The pipeline ends with the install step today; when Proxmox steps follow it, `up` stops here.
-  const env = { PVELAB_STOP_AFTER: INSTALL_STEP };
+  // The Proxmox steps follow the install in the pipeline: these runs stop after it.
+  const upToInstall = ['up', '--until', INSTALL_STEP];
   const virsh = (...args: string[]) => run(['virsh', '-c', ns.uri, ...args]).then((r) => r.stdout.trim());
   // One scratch home per lab: image names (storage.dir) and the prepared ISO (ISO cache, keyed by
   // release) are not lab-specific, so two labs must not share those directories.
@@ -75,7 +75,7 @@ describe.skipIf(!!missing)(`pvelab up installs the nodes (stand-in ISO) ${missin
     const key = join(state, 'ssh', 'id_ed25519');
     const knownHosts = join(state, 'ssh', 'known_hosts');
 
-    const up = await runPvelab(ns, h, ['up'], { labFile: file, env });
+    const up = await runPvelab(ns, h, upToInstall, { labFile: file });
     expect(up.exitCode, up.stderr).toBe(0);
     // one progress line showed all three installers at work at once
     expect(up.stderr).toMatch(/pve1: installing[^·\n]*· pve2: installing[^·\n]*· pve3: installing/);
@@ -106,7 +106,7 @@ describe.skipIf(!!missing)(`pvelab up installs the nodes (stand-in ISO) ${missin
       expect(serial).toContain(`STANDIN-NODE-READY ${node}.`);
     }
 
-    const again = await runPvelab(ns, h, ['up'], { labFile: file, env });
+    const again = await runPvelab(ns, h, upToInstall, { labFile: file });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/Installing Proxmox VE on the nodes\n.*already done: pve1, pve2, pve3 run from disk/);
     expect(again.stderr).toContain('nothing to do');
@@ -133,7 +133,7 @@ describe.skipIf(!!missing)(`pvelab up installs the nodes (stand-in ISO) ${missin
     const lab = 'e2ebad';
     const h = pvelabHome(join(dir, lab));
     const state = join(h.home, lab);
-    const up = await runPvelab(ns, h, ['up'], { labFile: labFile(h, lab, net.cidr, iso, 60), env });
+    const up = await runPvelab(ns, h, upToInstall, { labFile: labFile(h, lab, net.cidr, iso, 60) });
     expect(up.exitCode, up.stderr).toBe(1);
     const err = up.stderr.slice(up.stderr.indexOf('✗ timed out'));
     expect(err, up.stderr).toMatch(/^✗ timed out after .* waiting for pve1, pve2, pve3 to finish installing/);

@@ -44,7 +44,7 @@ export function writeLabFile(h: PvelabHome, lab: Record<string, unknown>): strin
   return path;
 }
 
-/** The install step's id: e2e runs of `up` stop after it (PVELAB_STOP_AFTER, once up.ts honours it). */
+/** The install step's id, e.g. for `up --until` (stop once the nodes run from their disks). */
 export const INSTALL_STEP = 'nodes.install';
 
 export interface RunPvelabOpts {

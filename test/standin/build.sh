@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do case $1 in --overlay) OVERLAY=$(realpath "$2"); shift 2 ;
 REL="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"; ISOREL=${BASH_REMATCH[4]:-1}
 RNUM=$((BASH_REMATCH[1] * 100 + BASH_REMATCH[2]))
 { [ $RNUM -ge 802 ] && [ $RNUM -le 902 ]; } || { echo "build: release $REL outside 8.2 .. 9.2" >&2; exit 2; }
-for t in grub-mkrescue xorriso mformat cpio dropbear dropbearkey apt-get dpkg-deb bridge dash bash /usr/lib/openssh/sftp-server; do
+for t in grub-mkrescue xorriso mformat cpio dropbear dropbearkey apt-get dpkg-deb dpkg-query getent bridge dash bash /usr/lib/openssh/sftp-server; do
   command -v $t >/dev/null || { echo "build: missing tool $t (see README prerequisites)" >&2; exit 3; }
 done
 mkdir -p "$CACHE/debs" "$OUT"
@@ -39,10 +39,16 @@ if [ ! -f "$KDIR/.done" ]; then
   rm -rf "$T"; touch "$KDIR/.done"
 fi
 KDEB=$(basename "$CACHE/debs/${KPKG}_"*.deb)
+# --- open-iscsi .deb (Debian's, never installed): iscsid.conf and its control fields for the node's
+# dpkg status (a Proxmox ISO install has open-iscsi, README "Debian files on the node")
+ls "$CACHE/debs/open-iscsi_"*.deb >/dev/null 2>&1 || (cd "$CACHE/debs" && apt-get download -qq open-iscsi 2>/dev/null)
+OIDEB=$(ls "$CACHE/debs/open-iscsi_"*.deb 2>/dev/null | head -1)
+[ -n "$OIDEB" ] || { echo "build: cannot download open-iscsi (run apt-get update)" >&2; exit 3; }
 
 # --- cache keys: hash of all build inputs
 hash_inputs() { # node|iso
-  { echo "$1 $KDEB"; sha256sum /bin/busybox "$(command -v dropbear)" "$(command -v dropbearkey)" /usr/lib/openssh/sftp-server
+  { echo "$1 $KDEB $(basename "$OIDEB")"; sha256sum /bin/busybox "$(command -v dropbear)" "$(command -v dropbearkey)" /usr/lib/openssh/sftp-server \
+      /usr/bin/getent /usr/bin/dpkg-query /bin/sed /bin/grep
     dpkg-query -W grub-pc-bin grub-efi-amd64-bin xorriso 2>/dev/null
     (cd "$HERE" && find . -path ./control -prune -o -type f ! -name README.md -print | LC_ALL=C sort | xargs sha256sum)
     if [ -n "$OVERLAY" ]; then (cd "$OVERLAY" && find . -type f | LC_ALL=C sort | xargs -r sha256sum; find . | LC_ALL=C sort); fi
@@ -75,6 +81,13 @@ if [ ! -f "$NODE_IMG" ]; then
   mkroot_elf "$R" "$(command -v dash)" /bin/dash; ln -sf dash "$R/bin/sh"
   mkroot_elf "$R" "$(command -v bash)" /bin/bash; echo /bin/bash >> "$R/etc/shells"
   sed -i 's|:/root:/bin/sh$|:/root:/bin/bash|' "$R/etc/passwd"
+  # Debian userland pvelab and admins use on a node: getent (libc-bin), GNU sed and grep (busybox
+  # --install keeps existing files), dpkg-query reading /var/lib/dpkg/status (node/debian.sh)
+  mkroot_elf "$R" /usr/bin/getent; mkroot_elf "$R" /bin/sed; mkroot_elf "$R" /bin/grep
+  mkroot_elf "$R" /usr/bin/dpkg-query
+  T="$W/oi"; mkdir -p "$T" "$R/usr/lib/standin/debian"; dpkg-deb -x "$OIDEB" "$T"
+  install -m 644 "$T/etc/iscsi/iscsid.conf" "$R/usr/lib/standin/debian/iscsid.conf"
+  dpkg-deb -f "$OIDEB" > "$R/usr/lib/standin/debian/open-iscsi.control"
   mkroot_elf "$R" /bin/ip /usr/lib/standin/bin/ip; mkroot_elf "$R" "$(command -v bridge)" /usr/lib/standin/bin/bridge
   mkroot_modules "$R" virtio_pci virtio_blk virtio_net virtio_scsi virtio_console ahci sd_mod \
     bridge veth tun overlay loop 8021q evdev
@@ -82,6 +95,7 @@ if [ ! -f "$NODE_IMG" ]; then
   install -m 755 "$HERE/node/boot.sh" "$R/usr/lib/standin/boot.sh"
   install -m 755 "$HERE/node/shutdown.sh" "$R/usr/lib/standin/shutdown.sh"
   install -m 755 "$HERE/node/identity.sh" "$R/usr/lib/standin/identity.sh"
+  install -m 755 "$HERE/node/debian.sh" "$R/usr/lib/standin/debian.sh"
   install -m 644 "$HERE/node/inittab" "$R/etc/inittab"
   ln -s bin/busybox "$R/init"
   [ -z "$OVERLAY" ] || cp -a "$OVERLAY/." "$R/"

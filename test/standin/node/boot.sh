@@ -2,7 +2,8 @@
 # boot.sh - installed node bring-up (busybox init sysinit). Order (README "Installed node"):
 #  1. pseudo filesystems, busybox applet links, kernel modules (virtio, bridge, veth, tun, overlay, ...)
 #  2. read the identity block from the disk (identity.sh) -> /etc/standin/identity (0600)
-#  3. hostname, /etc/hosts, /etc/resolv.conf, /etc/network/interfaces like a Proxmox install
+#  3. hostname, /etc/resolv.conf, /etc/network/interfaces like a Proxmox install; debian.sh: /etc/hosts,
+#     /etc/hostname, apt sources, dpkg status (open-iscsi), /etc/iscsi as an ISO install leaves them
 #  4. root password hash -> /etc/shadow, root's SSH keys -> /root/.ssh/authorized_keys
 #  5. network: NIC chosen by the answer's MAC, renamed to its predictable name, enslaved to bridge vmbr0
 #     which carries the node's address; default route via the gateway
@@ -32,8 +33,8 @@ get() { sed -n "s/^$1=//p" /etc/standin/identity | head -1; }
 FQDN=$(get fqdn); HOST=$(get hostname); DOMAIN=$(get domain); CIDR=$(get cidr); IP=${CIDR%/*}
 GW=$(get gateway); DNS=$(get dns); MAC=$(get nic_mac); NICNAME=$(get nic_name)
 
-hostname "$HOST"; echo "$HOST" > /etc/hostname
-printf '127.0.0.1 localhost.localdomain localhost\n%s %s %s\n' "$IP" "$FQDN" "$HOST" > /etc/hosts
+hostname "$HOST"
+/usr/lib/standin/debian.sh || echo "STANDIN-NODE-WARN debian.sh exited $?"  # hosts, hostname, apt, dpkg, iscsi
 printf 'search %s\nnameserver %s\n' "$DOMAIN" "$DNS" > /etc/resolv.conf
 echo "$(get timezone)" > /etc/timezone
 

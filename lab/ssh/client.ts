@@ -138,10 +138,29 @@ export class SshPool implements SshExec {
   }
 
   /** Closes every connection (call once at the end of a command, or the process stays alive). */
+  /**
+   * Ends every connection politely, then destroys it after a short grace: a node that just vanished
+   * (powered off, link cut) never answers the disconnect, and its socket would keep the process alive.
+   * A connection still being set up is not waited for; it is destroyed if it completes later.
+   */
   async close(): Promise<void> {
     const all = [...this.conns.values()];
     this.conns.clear();
-    await Promise.all(all.map((p) => p.then((c) => c.end(), () => undefined)));
+    await Promise.all(
+      all.map(async (p) => {
+        const pending = Symbol('pending');
+        let timer: NodeJS.Timeout | undefined;
+        const c = await Promise.race([p.catch(() => undefined), new Promise<typeof pending>((r) => (timer = setTimeout(() => r(pending), 500)))]);
+        clearTimeout(timer);
+        if (c === pending) {
+          p.then((late) => late.destroy(), () => undefined);
+          return;
+        }
+        if (!c) return;
+        c.end();
+        setTimeout(() => c.destroy(), 1000).unref();
+      }),
+    );
   }
 
   private async withSftp<T>(node: string, fn: (s: SFTPWrapper) => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import type { Ctx } from './io.js';
 import { CREATE_PROPS, JOIN_PROPS } from './pvecm.js';
 import { ALL_PROPS, pvesm } from './pvesm.js';
 import { CREATE, pct } from './pct.js';
+import { DISK_ROUTES } from './pvesh-disks.js';
 import { pveam } from './pveam.js';
 import { syncWorker } from './worker.js';
 
@@ -176,4 +177,5 @@ export const ROUTES: Route[] = [
       return null;
     },
   },
+  ...DISK_ROUTES,
 ];

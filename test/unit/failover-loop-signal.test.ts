@@ -48,6 +48,9 @@ async function until(what: string, cond: () => boolean, ms = 60_000): Promise<vo
 
 const marker = () => join(dir, 'fault-pve1');
 
+// A child process starts through tsx (compiles on the fly): seconds on a loaded 2-core machine.
+const SPAWN_TIMEOUT = 120_000;
+
 describe('signals during a trial', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     test(`${sig}: the fault is healed before exit, exit 130, nothing pending`, async () => {
@@ -63,7 +66,7 @@ describe('signals during a trial', () => {
       expect(res.healedAt[0]).not.toBeNull();
       expect(existsSync(marker())).toBe(false);
       expect(await new PendingFaults(dir).list()).toEqual([]);
-    });
+    }, SPAWN_TIMEOUT);
   }
 
   test('kill -9: the fault stays recorded as pending; healPending from another process heals it', async () => {
@@ -81,5 +84,5 @@ describe('signals during a trial', () => {
     expect(fault.calls).toEqual(['heal pve1']);
     expect(existsSync(marker())).toBe(false);
     expect(await pending.list()).toEqual([]);
-  });
+  }, SPAWN_TIMEOUT);
 });

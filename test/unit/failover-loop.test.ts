@@ -48,7 +48,8 @@ function opts(over: Partial<LoopOptions> = {}): LoopOptions {
   return fastOptions({ onTrial: async (t) => void seen.push(t), ...over });
 }
 
-describe('runFailover', () => {
+// Short real clock: milliseconds per phase, but a loaded machine may stretch a test to seconds.
+describe('runFailover', { timeout: 30_000 }, () => {
   test('each trial cuts the node running the service at that moment, records the outage and heals', async () => {
     const trials = await runFailover(env(), opts({ trials: 2 }));
     expect(fault.calls).toEqual(['inject pve1', 'heal pve1', 'inject pve2', 'heal pve2']);

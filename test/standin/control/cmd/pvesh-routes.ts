@@ -177,5 +177,13 @@ export const ROUTES: Route[] = [
       return null;
     },
   },
+  {
+    // pve-manager API2/ReplicationConfig.pm index: the replication.cfg sections, id added
+    method: 'GET', re: /^\/cluster\/replication$/, run: ({ m, node }) =>
+      [...m.view(node).db.repl.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((j) => ({
+        id: j.id, type: 'local', target: j.target, guest: j.guest, jobnum: Number(j.id.split('-')[1]),
+        ...(j.schedule !== '*/15' ? { schedule: j.schedule } : {}), ...(j.rate ? { rate: Number(j.rate) } : {}), ...(j.comment ? { comment: j.comment } : {}), ...(j.disable ? { disable: 1 } : {}),
+      })),
+  },
   ...DISK_ROUTES,
 ];

@@ -38,3 +38,22 @@ describe('stand-in /nodes/<node>/disks', () => {
     expect(k.m.view('pve2').db.storage.get('tank')).toMatchObject({ type: 'zfspool', opts: expect.objectContaining({ pool: 'tank', nodes: 'pve2' }) });
   });
 });
+
+describe('stand-in /cluster/replication', () => {
+  it('lists the jobs pvesr created, schedule only when set', async () => {
+    const k = await kit({ release: '9.2' });
+    await formCluster(k);
+    expect(await k.json('pve1', 'pvesh get /cluster/replication')).toEqual([]);
+    for (const n of ['pve1', 'pve2', 'pve3']) await k.ok(n, 'zpool create -f -o ashift=12 tank /dev/vdb');
+    await k.ok('pve1', 'pvesm add zfspool tank --pool tank --content images,rootdir');
+    await k.ok('pve1', 'pveam update');
+    await k.ok('pve1', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
+    await k.ok('pve1', 'pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --rootfs tank:1 --hostname ct');
+    await k.ok('pve1', "pvesr create-local-job 100-0 pve2 --schedule */1");
+    await k.ok('pve1', 'pvesr create-local-job 100-1 pve3');
+    expect(await k.json('pve3', 'pvesh get /cluster/replication')).toEqual([
+      { id: '100-0', type: 'local', target: 'pve2', guest: 100, jobnum: 0, schedule: '*/1' },
+      { id: '100-1', type: 'local', target: 'pve3', guest: 100, jobnum: 1 },
+    ]);
+  });
+});

@@ -1,14 +1,13 @@
-// The whole class journey, end to end, with the real CLI inside a private lab namespace against three
-// Proxmox stand-in nodes (HA at time scale 0.1): up → status → up again (nothing to do) → failover
-// (3 link-down trials) → snapshot save → reset → failover (1 power-off trial) → down → nothing left.
+// The lab's lifecycle for classes, end to end, with the real CLI inside a private lab namespace against
+// three Proxmox stand-in nodes (HA at time scale 0.1): up → status → up again (nothing to do) →
+// snapshot save → reset (quorate and serving, checked) → down → nothing left.
+// (Failover trials on such a lab: test/e2e/failover.test.ts and journey.test.ts, set aside in git history; see issue 9/10 notes.)
 // Decoys without pvelab's mark (a domain, a network, a tgt target) must survive `down`.
 // Everything is checked from outside the product: virsh, tgtadm, curl and the file system.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunRecord, type RunRecord } from '../../lab/failover/record.js';
-import { buildTimeline } from '../../lab/failover/timeline.js';
 import { type LabNs, startLabNs } from '../helpers/labns.js';
 import { type PvelabHome, pvelabHome, runPvelab } from '../helpers/pvelab.js';
 import { buildStandinLab, type StandinLab } from '../helpers/standin-lab.js';
@@ -19,10 +18,9 @@ const missing =
   missingPrereq() ??
   ['/usr/sbin/libvirtd', '/usr/sbin/tgtd', '/usr/bin/qemu-img', '/usr/bin/unshare', '/usr/bin/virsh', '/usr/bin/curl'].find((p) => !existsSync(p));
 
-const LAB = 'journey';
-const ORDER = ['nodeUnknown', 'fence', 'fenceAck', 'recovery', 'started', 'firstGood'] as const;
+const LAB = 'lifecycle';
 
-describe.skipIf(!!missing)(`the class journey on stand-in nodes ${missing ? `(skipped: ${missing} missing)` : ''}`, () => {
+describe.skipIf(!!missing)(`the lab lifecycle on stand-in nodes ${missing ? `(skipped: ${missing} missing)` : ''}`, () => {
   let ns: LabNs;
   let dir: string;
   let h: PvelabHome;
@@ -33,9 +31,9 @@ describe.skipIf(!!missing)(`the class journey on stand-in nodes ${missing ? `(sk
   const page = () => sh(['curl', '-s', '-m', '3', `http://${lab.names.guest.ip}/`]);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pvelab-e2e-journey-'));
+    dir = mkdtempSync(join(tmpdir(), 'pvelab-e2e-lifecycle-'));
     h = pvelabHome(dir);
-    ns = await startLabNs({ libvirt: true, tgtd: true, label: 'e2e-journey' });
+    ns = await startLabNs({ libvirt: true, tgtd: true, label: 'e2e-lifecycle' });
   });
   afterAll(async () => {
     await lab?.control.stop();
@@ -77,40 +75,6 @@ describe.skipIf(!!missing)(`the class journey on stand-in nodes ${missing ? `(sk
     expect(r.stderr).not.toMatch(/ applied \(/);
   });
 
-  function checkTrials(run: RunRecord, fault: string, n: number): void {
-    expect(run.trials).toHaveLength(n);
-    for (const t of run.trials) {
-      expect(t.fault.kind).toBe(fault);
-      expect(t.outcome, t.notes.join('\n')).toBe('recovered');
-      expect(t.fault.healedAt).not.toBeNull();
-      const tl = buildTimeline(run, t);
-      const at = Object.fromEntries(tl.boundaries.map((b) => [b.id, b.at]));
-      const seen = ORDER.filter((id) => at[id] !== null);
-      const why = JSON.stringify(tl.boundaries.map((b) => [b.id, b.at === null ? null : Math.round(b.at - t.fault.injectedAt)]));
-      expect(seen.length, why).toBeGreaterThanOrEqual(4);
-      for (let i = 1; i < seen.length; i++) expect(at[seen[i]!]! + 250, `${seen[i - 1]} ≤ ${seen[i]}: ${why}`).toBeGreaterThanOrEqual(at[seen[i - 1]!]!);
-      expect(tl.downtime.ms, tl.downtime.reason).toBeGreaterThan(0);
-      expect(tl.nodeAfter).not.toBe(t.fault.target);
-    }
-  }
-
-  const runDirs: string[] = [];
-  async function failover(fault: string, trials: number): Promise<{ run: RunRecord; files: string[] }> {
-    const r = await pvelab(['--json', 'failover', '--fault', fault, '--trials', String(trials)]);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { dir: string; files: string[] };
-    runDirs.push(out.dir);
-    return { run: parseRunRecord(readFileSync(join(out.dir, 'run.json'), 'utf8')), files: out.files };
-  }
-
-  it('failover: 3 link-down trials, each healed, phases in Proxmox order, report written', async () => {
-    const { run, files } = await failover('link-down', 3);
-    checkTrials(run, 'link-down', 3);
-    for (const f of ['run.json', 'trials.csv', 'report.md', 'report.html']) expect(files.some((x) => x.endsWith(`/${f}`) && existsSync(x))).toBe(true);
-    for (const n of lab.names.nodes) expect(await virsh('domif-getlink', n.domain, n.mac)).toMatch(/ up$/);
-    expect(readFileSync(files.find((f) => f.endsWith('run.json'))!, 'utf8')).not.toContain(lab.password);
-  });
-
   it('snapshot save keeps every disk and brings the lab back; reset returns to it, quorate and serving', async () => {
     const save = await pvelab(['snapshot', 'save']);
     expect(save.exitCode, save.stderr).toBe(0);
@@ -126,25 +90,11 @@ describe.skipIf(!!missing)(`the class journey on stand-in nodes ${missing ? `(sk
     expect(await page()).toContain(`<h1>${lab.names.guest.hostname}</h1>`);
   });
 
-  it('failover after the reset: 1 power-off trial, the node powered on again', async () => {
-    const { run } = await failover('power-off', 1);
-    checkTrials(run, 'power-off', 1);
-    const n = lab.names.nodes.find((x) => x.name === run.trials[0]!.fault.target)!;
-    expect(await virsh('domstate', n.domain)).toBe('running');
-    // both runs in one report, re-rendered without a lab (scripts/demo hands it out: PVELAB_DEMO_OUT)
-    const out = join(process.env['PVELAB_DEMO_OUT'] ?? dir, 'pvelab-demo-report');
-    const label = 'Made with the simulated Proxmox VE stand-in (no real Proxmox, HA timings scaled ×0.1): a demonstration of pvelab, not a measurement of Proxmox.';
-    const rep = await runPvelab(ns, h, ['--json', 'report', ...runDirs, '--out', out, '--label', label]);
-    expect(rep.exitCode, rep.stderr).toBe(0);
-    expect(JSON.parse(rep.stdout).trials).toBe(4);
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('simulated Proxmox VE stand-in');
-  });
-
   it('down removes everything pvelab built and nothing else; twice; status then finds no lab', async () => {
     // decoys without our mark
     writeFileSync(join(dir, 'decoy-net.xml'), "<network><name>decoy-net</name><bridge name='decoybr0'/></network>");
     expect(await virsh('net-define', join(dir, 'decoy-net.xml'))).toMatch(/defined/);
-    writeFileSync(join(dir, 'decoy-dom.xml'), "<domain type='qemu'><name>pvelab-journey-decoy</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os></domain>");
+    writeFileSync(join(dir, 'decoy-dom.xml'), "<domain type='qemu'><name>pvelab-lifecycle-decoy</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os></domain>");
     expect(await virsh('define', join(dir, 'decoy-dom.xml'))).toMatch(/defined/);
     await sh(['tgtadm', '--lld', 'iscsi', '--op', 'new', '--mode', 'target', '--tid', '77', '-T', 'iqn.2024-01.org.example:decoy']);
     await lab.control.stop();
@@ -153,7 +103,7 @@ describe.skipIf(!!missing)(`the class journey on stand-in nodes ${missing ? `(sk
     expect((await pvelab(['down', '--yes'])).exitCode).toBe(0);
     const domains = await virsh('list', '--all', '--name');
     expect(domains.split('\n').filter((d) => d.startsWith(`pvelab-${LAB}-pve`))).toEqual([]);
-    expect(domains).toContain('pvelab-journey-decoy');
+    expect(domains).toContain('pvelab-lifecycle-decoy');
     const nets = await virsh('net-list', '--all', '--name');
     expect(nets).not.toContain(lab.names.network.name);
     expect(nets).toContain('decoy-net');

@@ -54,7 +54,7 @@ describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt
       expect(pinned.hosts).toEqual(['node1', host.address]);
       expect(`${pinned.key.type} ${pinned.key.base64}`).toBe(host.hostKeyPub);
 
-      const fail = await shell.runner('node1').run(['sh', '-c', 'echo bad >&2; exit 7']).catch((e: unknown) => e as CommandError);
+      const fail = (await shell.runner('node1').run(['sh', '-c', 'echo bad >&2; exit 7']).catch((e: unknown) => e)) as CommandError;
       expect(fail).toBeInstanceOf(CommandError);
       expect([fail.where, fail.exitCode_, fail.stderrTail]).toEqual(['node1', 7, 'bad']);
       expect((await shell.runner('node1').run(['sh', '-c', 'exit 7'], { allowExit: [7] })).exitCode).toBe(7);
@@ -132,7 +132,7 @@ describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt
 
   it('gives up connecting after the retries with a clear error', async () => {
     const p = new SshPool([{ name: 'node1', host: host.address, port: 2 }], { privateKey: keyPath, knownHostsPath: join(dir, 'kh-none'), connectAttempts: 2, backoffMs: 50 });
-    const e = await new PoolShell(p).runner('node1').run(['true']).catch((x: unknown) => x as CommandError);
+    const e = (await new PoolShell(p).runner('node1').run(['true']).catch((x: unknown) => x)) as CommandError;
     expect(e).toBeInstanceOf(CommandError);
     expect(e.message).toMatch(/^true was not run: cannot connect to node1 \(.*:2\) over SSH: .*ECONNREFUSED/);
     await p.close();

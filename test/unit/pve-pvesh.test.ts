@@ -32,14 +32,14 @@ describe('pvesh', () => {
 
   it('maps Proxmox error text to PveError with node, path, code and message', async () => {
     const [param, plain, missing] = fixture('pvesh-errors.txt').split('----\n');
-    const e1 = await new Pvesh(runner({ stderr: param, exitCode: 255 })).create('/storage', { storage: 'lab-san' }).catch((e: unknown) => e as PveError);
+    const e1 = (await new Pvesh(runner({ stderr: param, exitCode: 255 })).create('/storage', { storage: 'lab-san' }).catch((e: unknown) => e)) as PveError;
     expect(e1).toBeInstanceOf(PveError);
     expect(e1.message).toBe("Proxmox pve1: /storage: Parameter verification failed.; storage: storage ID 'lab-san' already defined");
     expect([e1.node, e1.path, e1.status, e1.alreadyExists, e1.notFound]).toEqual(['pve1', '/storage', 400, true, false]);
     expect(e1.cause).toBeInstanceOf(CommandError);
-    const e2 = await new Pvesh(runner({ stderr: plain, exitCode: 255 })).create('/storage').catch((e: unknown) => e as PveError);
+    const e2 = (await new Pvesh(runner({ stderr: plain, exitCode: 255 })).create('/storage').catch((e: unknown) => e)) as PveError;
     expect([e2.status, e2.alreadyExists]).toEqual([undefined, true]);
-    const e3 = await new Pvesh(runner({ stderr: missing, exitCode: 255 })).get('/storage/lab-zfs').catch((e: unknown) => e as PveError);
+    const e3 = (await new Pvesh(runner({ stderr: missing, exitCode: 255 })).get('/storage/lab-zfs').catch((e: unknown) => e)) as PveError;
     expect([e3.detail, e3.notFound]).toEqual(["storage 'lab-zfs' does not exist", true]);
   });
 

@@ -122,7 +122,7 @@ describe('refusals', () => {
     const world = new PveWorld(names, 9);
     await up(world, lab, names);
     world.node3Cluster('school');
-    const err = await up(world, lab, names).catch((e: unknown) => e as Error & { hint?: string });
+    const err = (await up(world, lab, names).catch((e: unknown) => e)) as Error & { hint?: string };
     expect(err.message).toBe('Joining pve3 to the cluster: pve3 already belongs to another cluster "school" (this lab\'s is "lab")');
     expect(err.hint).toMatch(/reinstalling/);
   });
@@ -133,7 +133,7 @@ describe('refusals', () => {
     await up(world, lab, names);
     world.nodes[2]!.cluster = undefined; // pve3 forgot, the cluster did not
     const sentBefore = world.sent.length;
-    const err = await up(world, lab, names, [clusterJoinStep(names.nodes[2]!, names.nodes[1]!)]).catch((e: unknown) => e as Error & { hint?: string });
+    const err = (await up(world, lab, names, [clusterJoinStep(names.nodes[2]!, names.nodes[1]!)]).catch((e: unknown) => e)) as Error & { hint?: string };
     expect(err.message).toBe('Joining pve3 to the cluster: cluster lab already lists pve3, but pve3 itself is in no cluster (was it reinstalled?)');
     expect(err.hint).toBe('remove the stale member with `pvecm delnode pve3` on pve1, then run `pvelab up` again');
     expect(world.sent.slice(sentBefore).some((s) => s.argv[1] === 'add')).toBe(false);
@@ -144,7 +144,7 @@ describe('refusals', () => {
     const world = new PveWorld(names, 9);
     const steps = pveSteps(lab, names);
     await up(world, lab, names, steps.slice(0, 4)); // node prep ×3 + cluster create
-    const err = await up(world, lab, names, [clusterJoinStep(names.nodes[2]!, names.nodes[1]!)]).catch((e: unknown) => e as Error);
+    const err = (await up(world, lab, names, [clusterJoinStep(names.nodes[2]!, names.nodes[1]!)]).catch((e: unknown) => e)) as Error;
     expect(err.message).toBe('cannot join pve3 yet: pve2 is not an online member of the cluster (lab quorate, 0/1 online (missing: pve2))');
     expect(world.lines((s) => s.argv[0] === 'pvecm' && s.argv[1] === 'add')).toEqual([]);
   });
@@ -155,7 +155,7 @@ describe('offline lab', () => {
     const { lab, names } = testLab({ guest: { offline: true } });
     const world = new PveWorld(names, 9);
     for (const nd of world.nodes) nd.iscsi = true;
-    const err = await up(world, lab, names).catch((e: unknown) => e as Error & { hint?: string });
+    const err = (await up(world, lab, names).catch((e: unknown) => e)) as Error & { hint?: string };
     expect(err.message).toBe(`the lab is offline and the host has no Apache template in ${templateCacheDir(names)}`);
     expect(err.hint).toMatch(/guest\.offline: false/);
     expect(world.lines((s) => /^(apt-get|env|pveam)/.test(s.argv[0] ?? ''))).toEqual([]); // nothing from the internet

@@ -47,7 +47,7 @@ export class PveWorld extends FakeNodes {
   constructor(readonly n: LabNames, major: number, opts: { apacheInTemplate?: boolean } = {}) {
     super();
     this.nodes = n.nodes.map((x, i) => ({ name: x.name, ip: x.ip, major, hostsOk: i !== 1, reposOk: false, iscsi: false, pool: false }));
-    this.on((node, argv, o) => this.answer(node, argv, o.input, opts.apacheInTemplate ?? false));
+    this.on((node, argv, o) => this.answer(node, argv, o.input, opts.apacheInTemplate ?? false) as object | string | undefined);
   }
 
   private node(name: string): WorldNode {

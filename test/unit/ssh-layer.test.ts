@@ -75,9 +75,9 @@ describe('SshRunner', () => {
   afterEach(() => clearSecrets());
 
   it('fails with the same CommandError shape as the host runner', async () => {
-    const local = await new LocalRunner().run(['sh', '-c', 'echo oops >&2; exit 3']).catch((e: unknown) => e as CommandError);
+    const local = (await new LocalRunner().run(['sh', '-c', 'echo oops >&2; exit 3']).catch((e: unknown) => e)) as CommandError;
     const ssh = new SshRunner(new FakeExec(async () => ({ stdout: '', stderr: 'oops\n', exitCode: 3 })), 'pve1');
-    const remote = await ssh.run(['sh', '-c', 'echo oops >&2; exit 3']).catch((e: unknown) => e as CommandError);
+    const remote = (await ssh.run(['sh', '-c', 'echo oops >&2; exit 3']).catch((e: unknown) => e)) as CommandError;
     expect(remote).toBeInstanceOf(CommandError);
     expect(local).toBeInstanceOf(CommandError);
     expect(remote.message).toBe(local.message.replace('on host', 'on pve1'));
@@ -100,7 +100,7 @@ describe('SshRunner', () => {
     const fake = new FakeExec(async () => {
       throw new SshConnectError('cannot connect to pve3 (10.77.0.13:22) over SSH: connect ECONNREFUSED', { hint: 'is pve3 running?' });
     });
-    const e = await new SshRunner(fake, 'pve3').run(['true']).catch((x: unknown) => x as CommandError);
+    const e = (await new SshRunner(fake, 'pve3').run(['true']).catch((x: unknown) => x)) as CommandError;
     expect(e).toBeInstanceOf(CommandError);
     expect(e.message).toBe('true was not run: cannot connect to pve3 (10.77.0.13:22) over SSH: connect ECONNREFUSED on pve3');
     expect(e.hint).toBe('is pve3 running?');
@@ -113,7 +113,7 @@ describe('SshRunner', () => {
   });
 
   it('a command killed by a signal fails', async () => {
-    const e = await new SshRunner(new FakeExec(async () => ({ stdout: '', stderr: '', exitCode: null, signal: 'KILL' })), 'pve1').run(['sleep', '9']).catch((x: unknown) => x as CommandError);
+    const e = (await new SshRunner(new FakeExec(async () => ({ stdout: '', stderr: '', exitCode: null, signal: 'KILL' })), 'pve1').run(['sleep', '9']).catch((x: unknown) => x)) as CommandError;
     expect(e.message).toBe('sleep was killed by signal KILL on pve1');
   });
 });

@@ -93,18 +93,28 @@ export class SshPool implements SshExec {
   }
 
   async exec(node: string, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.onLiveConnection(node, 'a session', (conn) => execOn(conn, command, opts, node));
+  }
+
+  /**
+   * Runs `fn` on the node's pooled connection. When the channel cannot even be opened (ssh2 says
+   * "Not connected" for a socket that died before its 'close' event was handled, or the server refuses
+   * the channel), nothing was started: the dead connection leaves the pool at once — synchronously, so
+   * the retry cannot pick the same corpse — and `fn` runs once more on a fresh connection.
+   */
+  private async onLiveConnection<T>(node: string, what: string, fn: (conn: Client) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const conn = await this.connection(node);
+      const entry = this.connection(node);
+      const conn = await entry;
       try {
-        return await execOn(conn, command, opts, node);
+        return await fn(conn);
       } catch (err) {
-        // The channel never opened, so the command never started: safe to reconnect once.
         if (err instanceof ChannelOpenError && attempt === 0) {
           this.opts.log?.v(2, `ssh ${node}: pooled connection is dead (${err.message}); reconnecting`);
-          this.evict(node, conn);
+          this.evict(node, entry, conn);
           continue;
         }
-        if (err instanceof ChannelOpenError) throw new SshConnectError(`cannot open a session on ${node}: ${err.message}`);
+        if (err instanceof ChannelOpenError) throw new SshConnectError(`cannot open ${what} on ${node}: ${err.message}`);
         throw err;
       }
     }
@@ -164,10 +174,15 @@ export class SshPool implements SshExec {
   }
 
   private async withSftp<T>(node: string, fn: (s: SFTPWrapper) => Promise<T>): Promise<T> {
-    const conn = await this.connection(node);
-    const sftp = await cb<SFTPWrapper>((done) => conn.sftp(done)).catch((err: Error) => {
-      throw new SshExecError(`cannot start SFTP on ${node}: ${err.message}`, { cause: err });
-    });
+    const sftp = await this.onLiveConnection(node, 'an SFTP session', (conn) =>
+      new Promise<SFTPWrapper>((resolve, reject) => {
+        try {
+          conn.sftp((err, s) => (err ? reject(new ChannelOpenError(err.message)) : resolve(s)));
+        } catch (e) {
+          reject(new ChannelOpenError((e as Error).message));
+        }
+      }),
+    );
     try {
       return await fn(sftp);
     } catch (err) {
@@ -178,11 +193,9 @@ export class SshPool implements SshExec {
     }
   }
 
-  private evict(node: string, conn: Client): void {
-    void this.conns.get(node)?.then((c) => {
-      if (c === conn) this.conns.delete(node);
-    }, () => undefined);
-    conn.end();
+  private evict(node: string, entry: Promise<Client>, conn: Client): void {
+    if (this.conns.get(node) === entry) this.conns.delete(node);
+    conn.destroy();
   }
 
   private connection(node: string): Promise<Client> {

@@ -112,6 +112,29 @@ describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt
     }
   });
 
+  it('reconnects when the pooled connection died before ssh2 noticed ("Not connected"), for exec and SFTP', async () => {
+    const p = pool(join(dir, 'kh-dead'));
+    // The pool's current connection for node1, as ssh2's Client (private field, read only by this test).
+    const current = async () => (p as unknown as { conns: Map<string, Promise<{ destroy(): void }>> }).conns.get('node1')!;
+    try {
+      expect((await p.exec('node1', 'echo one')).stdout).toBe('one\n');
+      // Destroy the socket and use the pool in the same tick: the socket is no longer writable but its
+      // 'close' event has not run yet, so the pool still holds the dead client (the state seen in CI).
+      (await current()).destroy();
+      expect((await p.exec('node1', 'echo two')).stdout).toBe('two\n');
+      expect(p.connects.get('node1')).toBe(2);
+      // download() opens SFTP directly (no exec first), so this exercises the SFTP path's reopen.
+      expect((await p.exec('node1', 'echo payload > /tmp/pvelab-dead-sftp.txt')).exitCode).toBe(0);
+      (await current()).destroy();
+      const local = join(dir, 'dead-sftp.txt');
+      await p.download('node1', '/tmp/pvelab-dead-sftp.txt', local);
+      expect(readFileSync(local, 'utf8')).toBe('payload\n');
+      expect(p.connects.get('node1')).toBe(3);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('keeps a secret out of every log line and every argv while it is used', async () => {
     const secret = `pw-${Math.random().toString(36).slice(2)}-x`;
     registerSecret(secret);

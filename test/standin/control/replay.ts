@@ -2,9 +2,11 @@
 // events ("cmdlist: execute ..." lines of log.expect, at their simulated times) drive a model
 // cluster whose nodes/services/rules mirror the test's inputs; the model's CRM/LRM journal is then
 // matched against the expected log, event by event, and the time differences reported.
-// Differences by design: the simulator runs every CRM/LRM once per 20 s round and has no corosync
-// (membership 0) and no boot time, so those two model timings are set to 0 for the replay; the
-// simulator's watchdog powers off at once while the real softdog fires 10 s after expiry.
+// The model runs in simulator mode for the replay (ModelOptions.simRound): every CRM/LRM iteration
+// starts at its slot of a 20 s round (powered nodes in name order, crm then lrm, one second apart),
+// time does not pass inside an iteration (lock retries, worker polls), a watchdog expiry powers the
+// node off until "power on"; the simulator has no corosync, boot time, softdog delay or guest start
+// time, so those model timings are 0. Everything else is the model as the live stand-in runs it.
 import { VirtualClock } from './model/clock.js';
 import { ClusterModel } from './model/cluster.js';
 import { emptyDb } from './model/cfs.js';
@@ -48,8 +50,8 @@ export interface Match {
 export async function replay(setup: SimSetup, expectedLog: SimEvent[], until: number): Promise<{ matches: Match[]; model: SimEvent[] }> {
   const clock = new VirtualClock(0);
   const m = new ClusterModel({
-    clock, release: '9.2', autoBoot: true,
-    timing: timing(1, { membership: 0, boot: 0 }),
+    clock, release: '9.2', autoBoot: true, simRound: 20,
+    timing: timing(1, { membership: 0, boot: 0, softdog: 0, guestStart: 0, guestStop: 0 }),
     nodes: setup.nodes.map((name, i) => ({ name, ip: `10.98.0.${11 + i}`, password: 'x' })),
   });
   const db = emptyDb();
@@ -91,16 +93,9 @@ export async function replay(setup: SimSetup, expectedLog: SimEvent[], until: nu
   const used = new Set<SimEvent>();
   const matches: Match[] = [];
   const alias = new Map<string, string>(); // simulator crm node -> model crm node (after a master change)
-  const resetNodes = new Set(m.notifications.filter((x) => /watchdog: node/.test(x.msg)).map((x) => x.node));
   for (const e of expectedLog) {
     if (!KEY.test(e.msg) || !/\/(crm|lrm)$/.test(e.who)) continue;
     const [simNode, role] = e.who.split('/') as [string, string];
-    // the simulator powers a watchdog-fenced node off until "power on"; a real softdog reset reboots
-    // it at once, so its startup lines come earlier in the model: not comparable
-    if (/^status change startup => /.test(e.msg) && resetNodes.has(simNode) && e.t > 120) {
-      matches.push({ expected: e, skipped: 'model node rebooted after its watchdog reset (simulator: powered off)' });
-      continue;
-    }
     // which slave wins the expired manager lock depends on round order: follow the model's winner
     const newMaster = e.msg === "got lock 'ha_manager_lock'";
     const who = role === 'crm' && alias.has(simNode) ? `${alias.get(simNode)}/crm` : e.who;

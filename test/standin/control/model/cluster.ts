@@ -45,6 +45,9 @@ export interface ModelOptions {
   san?: IscsiTarget[];
   /** the lab reaches the internet (Debian mirrors, download.proxmox.com); default true */
   internet?: boolean;
+  /** replay of the HA simulator only: its round length (see HaContext.simRound); also makes a
+   *  watchdog expiry power the node off, as the simulator does, instead of resetting it */
+  simRound?: number;
 }
 
 export class ClusterModel implements HaContext {
@@ -60,6 +63,7 @@ export class ClusterModel implements HaContext {
   /** the lab reaches the internet: apt in containers, pveam update/download (switch off for offline labs) */
   internet: boolean;
   readonly clusterRelease: Release;
+  readonly simRound?: number;
   private readonly rt = new Map<string, NodeServices>();
   private readonly diskMap = new Map<string, Record<string, number>>();
   private readonly autoBoot: boolean;
@@ -70,6 +74,7 @@ export class ClusterModel implements HaContext {
     this.effects = o.effects ?? new MemoryEffects();
     this.internet = o.internet ?? true;
     this.autoBoot = o.autoBoot ?? true;
+    if (o.simRound) this.simRound = o.simRound;
     this.clusterRelease = release(o.release);
     this.cfs = new Pmxcfs(this.t.lockLifetime);
     this.world = new World(this.clock, this.t, () => this.members(), (n) => this.cfs.joined.has(n));
@@ -191,6 +196,8 @@ export class ClusterModel implements HaContext {
     const n = this.world.get(name);
     if (!n.powered) return;
     this.notify(name, `watchdog: node '${name}' reset`);
+    // the simulator's watchdog powers the node off until a "power on" command (Sim/Hardware.pm)
+    if (this.simRound) return this.powerOff(name);
     this.stopNode(name);
     this.effects.resetNode(name);
     this.startBoot(n);

@@ -30,4 +30,11 @@ export interface HaContext {
   notify(node: string, msg: string): void;
   watchdog(node: string): WatchdogMux;
   agent: ResourceAgent;
+  /**
+   * Replay of pve-ha-manager's simulator only: its round length (20 s). When set, every CRM/LRM
+   * iteration starts at a round boundary, at the daemon's slot in node order (crm1, lrm1, crm2, …
+   * one second apart), as Sim/TestHardware.pm runs them; unset (the real daemons' own loop timing)
+   * everywhere else.
+   */
+  simRound?: number;
 }

@@ -37,7 +37,11 @@ export class Crm {
 
   async run(): Promise<void> {
     try {
-      for (;;) await this.work();
+      for (;;) {
+        await this.env.nextRound();
+        if (!this.alive) throw KILLED;
+        await this.work();
+      }
     } catch (e) {
       if (e !== KILLED) throw e;
     }
@@ -54,7 +58,8 @@ export class Crm {
       }
       if (++count > 5) break;
       if (this.env.getTime() - start > t.lockRetryWindow) break;
-      await this.sleep(t.lockRetry);
+      // the simulator's sleep does not move time inside a round: its retries all happen at once
+      await this.sleep(this.env.ctx.simRound ? 0 : t.lockRetry);
     }
     return false;
   }

@@ -179,6 +179,22 @@ export class HaEnv {
     this.log('info', 'watchdog closed (disabled)');
   }
 
+  private lastRound = -Infinity;
+
+  /** simulator rounds (HaContext.simRound): waits for this daemon's next slot; no-op otherwise */
+  async nextRound(): Promise<void> {
+    const round = this.ctx.simRound;
+    if (!round) return;
+    // the simulator runs the daemons of powered nodes in name order, each taking one second
+    const order = [...this.ctx.members().keys()].sort().filter((n) => n === this.nodename || this.ctx.world.get(n).up);
+    const slot = Math.max(0, order.indexOf(this.nodename)) * 2 + (this.unit === 'pve-ha-lrm' ? 1 : 0);
+    const now = this.getTime();
+    let at = Math.ceil((now - slot) / round) * round + slot;
+    if (at <= this.lastRound) at += round;
+    this.lastRound = at;
+    if (at > now) await this.ctx.clock.sleep(at - now);
+  }
+
   /** a paused VM: the process sleeps until the VM runs again */
   async sleep(seconds: number): Promise<void> {
     await this.ctx.clock.sleep(seconds);

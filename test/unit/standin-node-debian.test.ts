@@ -1,9 +1,11 @@
 // The Debian/Proxmox files the stand-in node carries after an ISO install (test/standin/node/debian.sh,
-// run at every boot from the identity block), checked on the host with dash and the host's real
-// dpkg-query against the generated /var/lib/dpkg. Facts: pve-installer Install.pm (/etc/hosts),
+// run at every boot from the identity block), checked on the host with dash and the node's userland
+// (busybox applets plus the Debian tools test/standin/build.sh adds: getent, GNU sed/grep,
+// dpkg-query), so a command the node lacks fails here too; the host's real dpkg-query then reads
+// the generated /var/lib/dpkg. Facts: pve-installer Install.pm (/etc/hosts),
 // pve-manager configs/pve-sources.{sources,list}, pve-docs pve-package-repos.adoc, country.pl mirrors.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +23,24 @@ function openIscsiDeb(): string | undefined {
   return find(tmp);
 }
 const DEB = openIscsiDeb();
-const skip = !existsSync('/bin/dash') ? 'dash not installed' : !DEB ? 'open-iscsi .deb (apt-get download open-iscsi; run apt-get update)' : spawnSync('dpkg-query', ['--version']).status !== 0 ? 'dpkg-query missing' : '';
+/** PATH of a stand-in node: every busybox applet, overlaid with the Debian binaries build.sh copies. */
+function nodePath(): string | undefined {
+  const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!bb) return undefined;
+  const bin = join(tmp, 'node-bin');
+  mkdirSync(bin, { recursive: true });
+  const applets = spawnSync(bb, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  for (const a of applets) symlinkSync(bb, join(bin, a));
+  for (const tool of ['getent', 'sed', 'grep', 'dpkg-query', 'dash']) {
+    const real = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    if (!real) return undefined;
+    rmSync(join(bin, tool), { force: true });
+    symlinkSync(real, join(bin, tool));
+  }
+  return bin;
+}
+const NODE_PATH = nodePath();
+const skip = !NODE_PATH ? 'busybox (apt-get install busybox-static) or a Debian tool of the node missing' : !existsSync('/bin/dash') ? 'dash not installed' : !DEB ? 'open-iscsi .deb (apt-get download open-iscsi; run apt-get update)' : spawnSync('dpkg-query', ['--version']).status !== 0 ? 'dpkg-query missing' : '';
 
 function node(identity: Record<string, string>): { root: string; run: () => { code: number | null; err: string }; read: (p: string) => string } {
   const root = mkdtempSync(join(tmp, 'root-'));
@@ -37,7 +56,7 @@ function node(identity: Record<string, string>): { root: string; run: () => { co
   return {
     root,
     run: () => {
-      const r = spawnSync('/bin/dash', [SCRIPT], { encoding: 'utf8', env: { PATH: process.env['PATH'], STANDIN_ROOT: root } });
+      const r = spawnSync('/bin/dash', [SCRIPT], { encoding: 'utf8', env: { PATH: NODE_PATH!, STANDIN_ROOT: root } });
       return { code: r.status, err: r.stderr };
     },
     read: (p) => readFileSync(join(root, p), 'utf8'),

@@ -74,7 +74,7 @@ mkdir -p $R/var/lib/dpkg/info $R/var/lib/dpkg/updates $R/etc/iscsi
   sed -n '/^Version:/,$p' $D/open-iscsi.control | sed 1d
   echo
 } > $R/var/lib/dpkg/status
-install -m 644 $D/iscsid.conf $R/etc/iscsi/iscsid.conf
+cp $D/iscsid.conf $R/etc/iscsi/iscsid.conf && chmod 644 $R/etc/iscsi/iscsid.conf   # busybox has no install applet
 HEX=$(get host_key_ed25519 | md5sum | cut -c1-12)
 printf '## DO NOT EDIT OR REMOVE THIS FILE!\n## If you remove this file, the iSCSI daemon will not start.\n## If you change the InitiatorName, existing access control lists\n## may reject this initiator.  The InitiatorName must be unique\n## for each iSCSI initiator.  Do NOT duplicate iSCSI InitiatorNames.\nInitiatorName=iqn.1993-08.org.debian:01:%s\n' "$HEX" > $R/etc/iscsi/initiatorname.iscsi
 chmod 600 $R/etc/iscsi/initiatorname.iscsi

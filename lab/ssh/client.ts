@@ -5,7 +5,9 @@
 //  - host keys are pinned in a known_hosts file: first contact pins (trust on first use, right after
 //    install), afterwards a different key is a hard HostKeyMismatchError naming the fix;
 //  - only *connecting* is retried (with backoff). A command is never re-sent once it may have started;
-//    the single exception is a channel that could not even be opened on a dead pooled connection;
+//    the single exception is a channel that could not even be opened on a dead pooled connection
+//    ("Not connected", channel open failure), where the command was certainly never sent;
+//  - SFTP uses a short-lived connection of its own (see withSftp);
 //  - stdin carries secrets; nothing here logs a command's input or output.
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -173,23 +175,34 @@ export class SshPool implements SshExec {
     );
   }
 
+  /**
+   * SFTP runs on a connection of its own, closed afterwards: some servers end the whole connection
+   * when an SFTP session ends (Dropbear, as on the stand-in nodes), which must not take the pooled
+   * connection — and a command being sent on it — down with it.
+   */
   private async withSftp<T>(node: string, fn: (s: SFTPWrapper) => Promise<T>): Promise<T> {
-    const sftp = await this.onLiveConnection(node, 'an SFTP session', (conn) =>
-      new Promise<SFTPWrapper>((resolve, reject) => {
-        try {
-          conn.sftp((err, s) => (err ? reject(new ChannelOpenError(err.message)) : resolve(s)));
-        } catch (e) {
-          reject(new ChannelOpenError((e as Error).message));
-        }
-      }),
-    );
+    const conn = await this.connectWithRetry(node);
     try {
-      return await fn(sftp);
-    } catch (err) {
-      if (err instanceof LabError) throw err;
-      throw new SshExecError(`SFTP transfer with ${node} failed: ${(err as Error).message}`, { cause: err });
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+        try {
+          conn.sftp((err, s) => (err ? reject(err) : resolve(s)));
+        } catch (e) {
+          reject(e as Error);
+        }
+      }).catch((err: Error) => {
+        throw new SshExecError(`cannot start SFTP on ${node}: ${err.message}`, { cause: err });
+      });
+      try {
+        return await fn(sftp);
+      } catch (err) {
+        if (err instanceof LabError) throw err;
+        throw new SshExecError(`SFTP transfer with ${node} failed: ${(err as Error).message}`, { cause: err });
+      } finally {
+        sftp.end();
+      }
     } finally {
-      sftp.end();
+      conn.end();
+      setTimeout(() => conn.destroy(), 1000).unref();
     }
   }
 
@@ -337,6 +350,9 @@ function execOn(conn: Client, command: string, opts: ExecOptions, node: string):
     };
     try {
       conn.exec(command, (e, ch) => {
+        // ssh2 says "Unable to exec" when the connection closed after the exec request was sent: the
+        // server may have started the command (Dropbear does, then closes), so it is never re-sent.
+        if (e && e.message === 'Unable to exec') return reject(new SshExecError(`lost the SSH connection to ${node} as the command was sent; it may or may not have run`));
         if (e) return reject(new ChannelOpenError(e.message));
         channel = ch;
         if (opts.timeoutMs) timer = setTimeout(() => stop(`timed out after ${opts.timeoutMs} ms`), opts.timeoutMs);

@@ -12,6 +12,8 @@ import { type RunOpts, type RunResult, run, waitFor } from './run.js';
 
 export interface TestHostOpts {
   sshd?: { authorizedKeys: string }; // authorized_keys content for root
+  /** Dropbear instead of OpenSSH (as on the stand-in nodes); root's home is a tmpfs inside the namespace. */
+  dropbear?: boolean;
   http?: { root: string; port?: number } | { node: RequestListener; port?: number }; // port default 80
   label?: string;
 }
@@ -70,11 +72,18 @@ export async function startTestHost(opts: TestHostOpts): Promise<TestHost> {
       await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'pvelab-testhost', '-f', join(d, 'hostkey')]);
       hostKeyPub = readFileSync(join(d, 'hostkey.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
       writeFileSync(join(d, 'authorized_keys'), opts.sshd.authorizedKeys.endsWith('\n') ? opts.sshd.authorizedKeys : `${opts.sshd.authorizedKeys}\n`);
-      await ns.exec(['/usr/sbin/sshd', '-f', '/dev/null', '-h', join(d, 'hostkey'), '-o', `ListenAddress=${address}`, '-o', 'Port=22',
+      if (opts.dropbear) {
+        // the namespace has its own mount namespace: a tmpfs /root holds authorized_keys for dropbear
+        await run(['dropbearkey', '-t', 'ed25519', '-f', join(d, 'hostkey.db')]);
+        hostKeyPub = (await run(['dropbearkey', '-y', '-f', join(d, 'hostkey.db')])).stdout.split('\n').find((l) => l.startsWith('ssh-ed25519 '))!.split(' ').slice(0, 2).join(' ');
+        await ns.exec(['sh', '-c', `mount -t tmpfs -o mode=700 pvelab-root /root && mkdir -m 700 /root/.ssh && cp ${join(d, 'authorized_keys')} /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`]);
+        await ns.exec(['dropbear', '-r', join(d, 'hostkey.db'), '-p', `${address}:22`, '-P', join(d, 'sshd.pid'), '-s']);
+        await waitFor(`dropbear on ${address}:22`, () => tcpOpen(address, 22), 20_000);
+      } else await ns.exec(['/usr/sbin/sshd', '-f', '/dev/null', '-h', join(d, 'hostkey'), '-o', `ListenAddress=${address}`, '-o', 'Port=22',
         '-o', `PidFile=${join(d, 'sshd.pid')}`, '-o', `AuthorizedKeysFile=${join(d, 'authorized_keys')}`, '-o', 'StrictModes=no',
         '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no', '-o', 'UsePAM=no', '-o', 'UseDNS=no',
         '-o', 'PermitRootLogin=prohibit-password', '-o', 'Subsystem=sftp internal-sftp', '-E', join(d, 'sshd.log')]);
-      await waitFor(`sshd on ${address}:22`, () => tcpOpen(address, 22), 20_000);
+      if (!opts.dropbear) await waitFor(`sshd on ${address}:22`, () => tcpOpen(address, 22), 20_000);
     }
     const httpPort = opts.http ? (opts.http.port ?? 80) : 0;
     if (opts.http && 'root' in opts.http) {

@@ -112,7 +112,7 @@ describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt
     }
   });
 
-  it('reconnects when the pooled connection died before ssh2 noticed ("Not connected"), for exec and SFTP', async () => {
+  it('reconnects when the pooled connection died before ssh2 noticed ("Not connected"); SFTP has its own connection', async () => {
     const p = pool(join(dir, 'kh-dead'));
     // The pool's current connection for node1, as ssh2's Client (private field, read only by this test).
     const current = async () => (p as unknown as { conns: Map<string, Promise<{ destroy(): void }>> }).conns.get('node1')!;
@@ -123,13 +123,13 @@ describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt
       (await current()).destroy();
       expect((await p.exec('node1', 'echo two')).stdout).toBe('two\n');
       expect(p.connects.get('node1')).toBe(2);
-      // download() opens SFTP directly (no exec first), so this exercises the SFTP path's reopen.
       expect((await p.exec('node1', 'echo payload > /tmp/pvelab-dead-sftp.txt')).exitCode).toBe(0);
-      (await current()).destroy();
       const local = join(dir, 'dead-sftp.txt');
       await p.download('node1', '/tmp/pvelab-dead-sftp.txt', local);
       expect(readFileSync(local, 'utf8')).toBe('payload\n');
-      expect(p.connects.get('node1')).toBe(3);
+      expect(p.connects.get('node1')).toBe(3); // the transfer's own connection
+      expect((await p.exec('node1', 'echo three')).stdout).toBe('three\n');
+      expect(p.connects.get('node1')).toBe(3); // the pooled one survived it
     } finally {
       await p.close();
     }
@@ -159,5 +159,50 @@ describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt
     expect(e).toBeInstanceOf(CommandError);
     expect(e.message).toMatch(/^true was not run: cannot connect to node1 \(.*:2\) over SSH: .*ECONNREFUSED/);
     await p.close();
+  });
+});
+
+const haveDropbear = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v dropbear && command -v dropbearkey']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// The stand-in nodes run Dropbear, which ends the whole connection when an SFTP session ends; a
+// command sent on that connection at that moment may already run there. pvelab must neither lose
+// the command nor run it twice.
+describe.skipIf(!haveSshd || !haveDropbear)('SSH layer against Dropbear (needs dropbear-bin)', () => {
+  let host: TestHost;
+  let dir: string;
+  let keyPath: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pvelab-ssh-db-'));
+    const key = await makeSshKey(dir);
+    keyPath = key.privateKeyPath;
+    host = await startTestHost({ sshd: { authorizedKeys: key.publicKey }, dropbear: true, label: 'ssh-db' });
+  });
+  afterAll(async () => {
+    await host?.down();
+  });
+
+  it('upload then exec, five times: every command runs exactly once, on the one pooled connection', async () => {
+    const p = new SshPool([{ name: 'node1', host: host.address }], { privateKey: keyPath, knownHostsPath: join(dir, 'kh'), connectAttempts: 3, backoffMs: 100, readyTimeoutMs: 10_000 });
+    const local = join(dir, 'payload.bin');
+    writeFileSync(local, Buffer.alloc(200_000, 7));
+    try {
+      await p.exec('node1', 'rm -f /tmp/pvelab-db-ran.log');
+      for (let i = 0; i < 5; i++) {
+        await p.upload('node1', local, `/tmp/pvelab-db-up${i}.bin`, 0o600);
+        expect((await p.exec('node1', `echo ran ${i} >> /tmp/pvelab-db-ran.log; echo ok`)).stdout).toBe('ok\n');
+      }
+      expect((await p.exec('node1', 'cat /tmp/pvelab-db-ran.log')).stdout).toBe([0, 1, 2, 3, 4].map((i) => `ran ${i}\n`).join(''));
+      expect((await p.exec('node1', 'stat -c %s /tmp/pvelab-db-up4.bin')).stdout.trim()).toBe('200000');
+      expect(p.connects.get('node1')).toBe(6); // 1 pooled + 1 per upload
+    } finally {
+      await p.close();
+    }
   });
 });

@@ -70,31 +70,6 @@ export function parseHaStatusText(text: string): HaStatusText {
   return out;
 }
 
-export interface ManagerStatus {
-  master?: string;
-  nodeStatus: Record<string, string>;
-  services: Record<string, { node: string; state: string; running?: boolean }>;
-  quorate?: boolean;
-}
-
-/** manager_status, from the API answer ({manager_status:{…},quorum}) or the file form (top level). */
-export function parseManagerStatus(json: unknown): ManagerStatus {
-  const top = isObj(json) ? json : {};
-  const ms = isObj(top['manager_status']) ? top['manager_status'] : top;
-  const out: ManagerStatus = { nodeStatus: {}, services: {} };
-  if (typeof ms['master_node'] === 'string') out.master = ms['master_node'];
-  if (isObj(ms['node_status'])) for (const [k, v] of Object.entries(ms['node_status'])) out.nodeStatus[k] = String(v);
-  if (isObj(ms['service_status']))
-    for (const [sid, v] of Object.entries(ms['service_status'])) {
-      if (!isObj(v)) continue;
-      const s: { node: string; state: string; running?: boolean } = { node: String(v['node'] ?? ''), state: String(v['state'] ?? '') };
-      if (v['running'] !== undefined) s.running = !!v['running'];
-      out.services[sid] = s;
-    }
-  if (isObj(top['quorum'])) out.quorate = !!top['quorum']['quorate'] && top['quorum']['quorate'] !== '0';
-  return out;
-}
-
 // ---- replication (guest.storage = zfs) --------------------------------------------------------
 
 export interface ReplicationJob {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeClusterStatus, isHealthyCluster, joinFingerprint, parseClusterStatus, parseJoinInfo, parsePvecmStatus } from '../../lab/pve/cluster.js';
 import { compareVersions, newestApacheTemplate, newestTemplate, parsePveamAvailable } from '../../lab/pve/guest.js';
-import { canonicalNodes, findHaRule, parseHaStatusText, parseManagerStatus } from '../../lab/pve/ha.js';
+import { canonicalNodes, findHaRule, parseHaStatusText } from '../../lab/pve/ha.js';
 import { parsePveshError } from '../../lab/pve/pvesh.js';
 import { pickZfsDisk } from '../../lab/pve/storage.js';
 import { debianSuite, parsePveversion } from '../../lab/pve/version.js';
@@ -61,15 +61,6 @@ describe('HA formats', () => {
       { sid: 'ct:102', node: 'elsa', state: 'started' },
       { sid: 'vm:501', node: 'elsa', state: 'started' },
     ]);
-  });
-  it('parses manager_status in file form and API form', () => {
-    const file = parseManagerStatus(jsonFixture('ha-manager-status-file.json.txt'));
-    expect(file.master).toBe('node1');
-    expect(file.nodeStatus).toEqual({ node1: 'online', node2: 'online', node3: 'online' });
-    expect(file.services['vm:103']).toEqual({ node: 'node2', state: 'started' });
-    const api = parseManagerStatus({ manager_status: jsonFixture('ha-manager-status-file.json.txt'), quorum: { node: 'node1', quorate: '1' } });
-    expect(api.quorate).toBe(true);
-    expect(Object.keys(api.services)).toHaveLength(6);
   });
   it('finds the lab rule among the rules of GET /cluster/ha/rules', () => {
     const rules = jsonFixture('ha-rules.json.txt');

@@ -123,7 +123,10 @@ export function buildTimeline(run: Pick<RunRecord, 'clock'>, trial: TrialRecord)
   const outages = findOutages(trial.http);
   const main = outages.find((o) => o.firstGood === null || o.firstGood.at > inj) ?? null;
   const later = main ? outages.filter((o) => o.firstFail.at > (main.firstGood?.at ?? Infinity)) : [];
-  if (main && main.firstFail.at < inj) notes.push(`probes were already failing ${rel(main.firstFail.at, inj)} before the fault`);
+  // A probe sent just before the fault and failed by it (in flight at the cut) is stamped at its send
+  // time; users noticed no earlier than the fault itself, so that boundary is clamped to the fault.
+  const inFlight = !!main && main.firstFail.at < inj && main.firstFail.at >= inj - trial.probe.timeoutMs;
+  if (main && main.firstFail.at < inj && !inFlight) notes.push(`probes were already failing ${rel(main.firstFail.at, inj)} before the fault`);
   const after = trial.http.filter((s) => s.at >= inj);
   const httpObs = (s: Outage['firstFail'], what: string): Observation => {
     const full = trial.http.find((x) => x.seq === s.seq);
@@ -134,7 +137,7 @@ export function buildTimeline(run: Pick<RunRecord, 'clock'>, trial: TrialRecord)
   const found: Record<BoundaryId, Found> = {
     injected: { source: { source: 'fault', t: inj, uncertaintyMs: 0, ref: 'fault', text: `${trial.fault.kind} on ${target}${trial.fault.detail ? ` (${trial.fault.detail})` : ''}` }, also: [] },
     firstFail: main
-      ? { source: httpObs(main.firstFail, 'failed'), also: [] }
+      ? { source: inFlight ? { ...httpObs(main.firstFail, 'failed'), t: inj, text: `${httpObs(main.firstFail, 'failed').text} (sent ${rel(main.firstFail.at, inj)}, in flight at the fault)` } : httpObs(main.firstFail, 'failed'), also: [] }
       : { source: null, also: [], reason: after.length === 0 ? 'no HTTP probes after the fault' : `no failed probe after the fault (${after.length} good probes until ${rel(after[after.length - 1]!.at, inj)})` },
     nodeUnknown: pick(firstJournal(journal, inj, isNode('unknown')), firstPoll(polls, inj, (s) => s.nodes[target] === 'unknown', `${target} unknown`), `'${target}' → unknown`),
     fence: pick(

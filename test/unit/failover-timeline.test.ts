@@ -228,3 +228,22 @@ test('a real CRM journal (syslog form) with its author’s 1 Hz probe: same outa
   expect(tl.nodeAfter).toBe('pve-b');
   expect(BOUNDARIES.every((bd) => b(tl, bd.id).at !== null)).toBe(true);
 });
+
+test('a probe in flight when the fault hits is stamped at the fault, not at its send time; older failures are not', () => {
+  const cut = simTime(basic1, 'network node3 off');
+  const lrmStart = simTime(basic1, 'service status vm:103 started', 'node2/lrm');
+  const base = basic1Trial();
+  const tr = { ...base, probe: { intervalMs: 300, timeoutMs: 400 }, http: worldSamples(60, 400, 300, (s) => (s < cut - 0.35 ? 'node3' : s >= lrmStart + BOOT_S ? 'node2' : null)) };
+  const sent = tr.http.find((x) => !x.ok)!;
+  expect(sent.at).toBeLessThan(tr.fault.injectedAt); // sent 300 ms before the cut, failed by it
+  const tl = buildTimeline(run([tr]), tr);
+  expect(b(tl, 'firstFail').at).toBe(tr.fault.injectedAt);
+  expect(b(tl, 'firstFail').source?.text).toMatch(/in flight at the fault/);
+  expect(p(tl, 'userDetect').ms).toBe(0);
+  expect(tl.notes.some((n) => n.startsWith('probes were already failing'))).toBe(false);
+  // failing for longer than a probe timeout before the fault: that is not this fault's doing
+  const early = { ...base, probe: { intervalMs: 300, timeoutMs: 400 }, http: worldSamples(60, 400, 300, (s) => (s < cut - 2 ? 'node3' : s >= lrmStart + BOOT_S ? 'node2' : null)) };
+  const tl2 = buildTimeline(run([early]), early);
+  expect(b(tl2, 'firstFail').at).toBeLessThan(early.fault.injectedAt);
+  expect(tl2.notes.some((n) => n.startsWith('probes were already failing'))).toBe(true);
+});

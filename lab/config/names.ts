@@ -75,7 +75,9 @@ export function labNames(lab: Lab, home = pvelabHome()): LabNames {
   const lan = parseCidr(lab.network.cidr);
   if (!lan) throw new Error(`unresolved or invalid network.cidr ${lab.network.cidr}`);
   const stateDir = `${home}/${lab.name}`;
-  const imagesDir = lab.storage.dir ?? `${stateDir}/images`;
+  // An explicit storage.dir may be shared by several labs (one big disk): each lab keeps its images
+  // in a directory of its own there, so no two labs ever touch the same file.
+  const imagesDir = lab.storage.dir !== undefined ? `${lab.storage.dir.replace(/\/+$/, '')}/pvelab-${lab.name}` : `${stateDir}/images`;
   const gateway = formatIp(gatewayIp(lan));
   const iqn = `iqn.2024-01.dev.pvelab:${lab.name}`;
   const tag = `pvelab_${lab.name.replace(/-/g, '_')}`;

@@ -92,7 +92,7 @@ export const labSchema = z
       .prefault({}),
     storage: z
       .object({
-        dir: absPath.optional().describe('where disk images live; default /var/lib/pvelab/<name>'),
+        dir: absPath.optional().describe('directory for the disk images (it must exist; several labs may share it: each keeps its images in <dir>/pvelab-<name>/); default /var/lib/pvelab/<name>/images'),
         layout: z.enum(['lvm', 'qcow2', 'iscsi']).default('lvm').describe('node root disks: LVs on the shared LUN (seed layout), qcow2 files, or one iSCSI LUN each'),
         lunGiB: z.int().min(8).max(65536).default(128),
         chap: z.boolean().default(false).describe('require CHAP on the iSCSI target'),

@@ -53,11 +53,15 @@ export async function portalProblem(ctx: StepContext): Promise<string | undefine
  */
 export async function imagesDirProblems(ctx: StepContext, images: readonly ImageSpec[]): Promise<string[]> {
   const img = need(ctx, 'images');
-  const dir = ctx.names.imagesDir;
-  const p = await img.probeDir(dir);
+  const base = ctx.lab.storage.dir;
+  let dir = ctx.names.imagesDir;
+  let p = await img.probeDir(dir);
   if (!p.exists) {
-    if (ctx.lab.storage.dir !== undefined) return [`storage.dir ${dir} does not exist`];
-    return []; // the default directory under the lab's state dir: created by apply
+    if (base === undefined) return []; // the default directory under the lab's state dir: created by apply
+    // the lab's own directory inside storage.dir is created by apply; storage.dir itself must exist
+    dir = base;
+    p = await img.probeDir(dir);
+    if (!p.exists) return [`storage.dir ${dir} does not exist`];
   }
   if (!p.isDir) return [`storage.dir ${dir} is not a directory`];
   if (!p.writable) return [`the image directory ${dir} is read-only`];

@@ -59,6 +59,8 @@ export function imageStep(id: string, title: string, select: (all: readonly Imag
     async undo(ctx) {
       const img = need(ctx, 'images');
       for (const i of images(ctx)) await img.remove(i.path);
+      // the lab's own directory inside an explicit storage.dir goes with its last image
+      if (ctx.lab.storage.dir !== undefined) await img.removeDirIfEmpty(ctx.names.imagesDir);
     },
     describe(ctx) {
       return images(ctx).map((i) => (i.format === 'raw' ? imageArgv.sparse(i.path, i.sizeBytes) : imageArgv.qcow2(i.path, i.sizeBytes)).join(' '));

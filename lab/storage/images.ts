@@ -43,6 +43,7 @@ export const imageArgv = {
   qcow2: (path: string, bytes: number) => ['qemu-img', 'create', '-q', '-f', 'qcow2', '-o', 'preallocation=off', path, String(bytes)],
   info: (path: string, format: string) => ['qemu-img', 'info', '-U', '-f', format, '--output=json', path],
   remove: (path: string) => ['rm', '-f', '--', path],
+  rmdirIfEmpty: (dir: string) => ['rmdir', '--ignore-fail-on-non-empty', '--', dir],
 };
 
 export class Images {
@@ -91,5 +92,10 @@ export class Images {
 
   async remove(path: string): Promise<void> {
     await this.runner.run(imageArgv.remove(path));
+  }
+
+  /** Removes a directory pvelab made once nothing is left in it (a missing one is fine too). */
+  async removeDirIfEmpty(dir: string): Promise<void> {
+    if (await this.ok(imageArgv.isDir(dir))) await this.runner.run(imageArgv.rmdirIfEmpty(dir));
   }
 }

@@ -2,7 +2,7 @@
 // inside a lab namespace; it is SIGKILLed (no chance to clean up, like a power cut of the terminal)
 // when it starts each step in turn — every step boundary up to the defined node VMs — and once in
 // the middle of the install, then run again until it completes. The kill points covered are counted.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,7 +88,7 @@ describe.skipIf(!!missing)(`up resumes after being killed anywhere ${missing ? `
     expect((await sh(['virsh', 'list', '--all', '--name'])).split('\n').filter((d) => d.startsWith(`pvelab-${LAB}-`)).sort()).toEqual(['pvelab-resume-pve1', 'pvelab-resume-pve2', 'pvelab-resume-pve3']);
     expect(await sh(['virsh', 'net-list', '--name'])).toContain(`pvelab-${LAB}`);
     expect(await sh(['tgtadm', '--lld', 'iscsi', '--op', 'show', '--mode', 'target'])).toContain(`iqn.2024-01.dev.pvelab:${LAB}`);
-    for (const f of ['shared-lun.img', 'pve1-root.qcow2', 'pve3-zfs.qcow2']) expect(existsSync(join(h.imagesDir, f))).toBe(true);
+    for (const f of ['shared-lun.img', 'pve1-root.qcow2', 'pve3-zfs.qcow2']) expect(existsSync(join(h.imagesDir, `pvelab-${LAB}`, f))).toBe(true);
     expect(JSON.parse(readFileSync(join(h.home, LAB, 'state.json'), 'utf8')).steps['libvirt.domains'].status).toBe('done');
   });
 
@@ -106,6 +106,7 @@ describe.skipIf(!!missing)(`up resumes after being killed anywhere ${missing ? `
   it('down on the half-built lab removes it, and down on nothing at all succeeds', async () => {
     expect((await runPvelab(ns, h, ['down', '--yes'], { labFile: file })).exitCode).toBe(0);
     expect((await sh(['virsh', 'list', '--all', '--name'])).includes(`pvelab-${LAB}-`)).toBe(false);
+    expect(readdirSync(h.imagesDir)).toEqual([]); // the lab's images and its own directory in storage.dir
     const none = await runPvelab(ns, h, ['down', '--yes', '--name', 'neverbuilt']);
     expect(none.exitCode, none.stderr).toBe(0);
   });

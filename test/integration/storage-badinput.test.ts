@@ -43,11 +43,13 @@ describe.skipIf(!!missing)(`storage bad input: one clear error, nothing created$
     const dir = `${env.dir}/small`;
     const msg = await failUp(env.lab({ storage: { layout: 'qcow2', dir, lunGiB: 8 } }));
     // every image that cannot fit is listed in the one error: the LUN, three root and three ZFS images
+    // images go to the lab's own directory in storage.dir (pvelab-<lab>), made only once all is well
+    const own = `${dir}/pvelab-${env.labName}`;
     expect(msg.split('\n')).toEqual([
       'host storage has 7 problems:',
-      `  ✗ ${dir}/shared-lun.img would be 8 GiB but only 64 MiB is free in ${dir}`,
-      ...['pve1', 'pve2', 'pve3'].map((n) => `  ✗ ${dir}/${n}-root.qcow2 would be 16 GiB but only 64 MiB is free in ${dir}`),
-      ...['pve1', 'pve2', 'pve3'].map((n) => `  ✗ ${dir}/${n}-zfs.qcow2 would be 1 GiB but only 64 MiB is free in ${dir}`),
+      `  ✗ ${own}/shared-lun.img would be 8 GiB but only 64 MiB is free in ${dir}`,
+      ...['pve1', 'pve2', 'pve3'].map((n) => `  ✗ ${own}/${n}-root.qcow2 would be 16 GiB but only 64 MiB is free in ${dir}`),
+      ...['pve1', 'pve2', 'pve3'].map((n) => `  ✗ ${own}/${n}-zfs.qcow2 would be 1 GiB but only 64 MiB is free in ${dir}`),
     ]);
     await expectNothingCreated(dir);
   });

@@ -15,9 +15,9 @@ const lab = (layout: string) => resolveLab(parseLabObject({ name: 'd1', network:
 describe('root disk source per storage layout', () => {
   it('qcow2 image, LV block device, or the LUN backing file of layout iscsi', () => {
     for (const [layout, want] of [
-      ['qcow2', { kind: 'qcow2', path: '/srv/img/pve2-root.qcow2' }],
+      ['qcow2', { kind: 'qcow2', path: '/srv/img/pvelab-d1/pve2-root.qcow2' }],
       ['lvm', { kind: 'raw', path: '/dev/vg_d1/lv_pve2' }],
-      ['iscsi', { kind: 'raw', path: '/srv/img/pve2-root.img' }],
+      ['iscsi', { kind: 'raw', path: '/srv/img/pvelab-d1/pve2-root.img' }],
     ] as const) {
       const l = lab(layout);
       expect(rootDiskSource(l, labNames(l, '/h'), 1)).toEqual(want);

@@ -131,7 +131,7 @@ describe('domain template: escaping and extra device XML', () => {
     const names = labNames(l);
     const xml = renderDomainXml(nodeDomainView(l, names, 0, { phase: 'install', installerIso: `${dir}/pve.iso` }));
     const root = parseXml(xml);
-    expect(child(byTarget(root, 'vda'), 'source')?.attrs['file']).toBe(`${dir}/pve1-root.qcow2`);
+    expect(child(byTarget(root, 'vda'), 'source')?.attrs['file']).toBe(`${dir}/pvelab-${l.name}/pve1-root.qcow2`);
     expect(child(byTarget(root, 'sda'), 'source')?.attrs['file']).toBe(`${dir}/pve.iso`);
   });
 

@@ -16,8 +16,11 @@ const GiB = 2 ** 30;
 /** A host whose image directory exists with `availGiB` free; files appear when created. */
 function fsHost(opts: { availGiB?: number; dirExists?: boolean; writable?: boolean } = {}) {
   const files = new Map<string, number>();
+  // storage.dir exists (unless dirExists: false); the lab's own pvelab-<lab> directory only once made
+  const made = new Set<string>();
+  const isDir = (d: string) => (/\/pvelab-[^/]+$/.test(d) ? made.has(d) : opts.dirExists !== false);
   const r = new FakeRunner()
-    .on(['test', '-d'], () => ({ exitCode: opts.dirExists === false ? 1 : 0 }))
+    .on(['test', '-d'], (a) => ({ exitCode: isDir(a[2]!) ? 0 : 1 }))
     .on(['test', '-e'], { exitCode: 1 })
     .on(['test', '-w'], () => ({ exitCode: opts.writable === false ? 1 : 0 }))
     .on(['stat', '-f'], { stdout: `${((opts.availGiB ?? 500) * GiB) / 4096} 4096\n` })
@@ -26,9 +29,14 @@ function fsHost(opts: { availGiB?: number; dirExists?: boolean; writable?: boole
     .on(['qemu-img', 'create'], (a) => (files.set(a[7]!, Number(a[8])), {}))
     .on(['qemu-img', 'info'], (a) => ({ stdout: fixture('qemu-img-info.json.txt').replace('17179869184', String(files.get(a[6]!))) }))
     .on(['rm', '-f', '--'], (a) => (files.delete(a[3]!), {}))
-    .on(['mkdir'], {})
+    .on(['mkdir'], (a) => (made.add(a.at(-1)!), {}))
+    .on(['rmdir'], (a) => {
+      const d = a.at(-1)!;
+      if (![...files.keys()].some((f) => f.startsWith(`${d}/`))) made.delete(d);
+      return {};
+    })
     .on(['ip', '-j', '-4', 'addr', 'show'], { stdout: JSON.stringify([{ ifname: 'lo', addr_info: [{ local: '127.0.0.1' }] }]) });
-  return { r, files };
+  return { r, files, made };
 }
 
 describe('image files', () => {
@@ -37,34 +45,40 @@ describe('image files', () => {
   });
 
   it('creates sparse LUN files and qcow2 images with exact argv; undo removes them, twice', async () => {
-    const { r, files } = fsHost();
+    const { r, files, made } = fsHost();
     const lab = testLab({ storage: { layout: 'iscsi', dir: '/srv/lab', lunGiB: 64 } });
     const ctx = makeCtx(lab, r, { images: new Images(r) });
     await lunFilesStep.apply(ctx);
     await zfsImagesStep.apply(ctx);
     expect(r.commands('truncate', 'qemu-img')).toEqual([
-      `truncate -s ${64 * GiB} -- /srv/lab/shared-lun.img`,
-      `truncate -s ${32 * GiB} -- /srv/lab/pve1-root.img`,
-      `truncate -s ${32 * GiB} -- /srv/lab/pve2-root.img`,
-      `truncate -s ${32 * GiB} -- /srv/lab/pve3-root.img`,
-      `qemu-img create -q -f qcow2 -o preallocation=off /srv/lab/pve1-zfs.qcow2 ${16 * GiB}`,
-      `qemu-img create -q -f qcow2 -o preallocation=off /srv/lab/pve2-zfs.qcow2 ${16 * GiB}`,
-      `qemu-img create -q -f qcow2 -o preallocation=off /srv/lab/pve3-zfs.qcow2 ${16 * GiB}`,
+      `truncate -s ${64 * GiB} -- /srv/lab/pvelab-t1/shared-lun.img`,
+      `truncate -s ${32 * GiB} -- /srv/lab/pvelab-t1/pve1-root.img`,
+      `truncate -s ${32 * GiB} -- /srv/lab/pvelab-t1/pve2-root.img`,
+      `truncate -s ${32 * GiB} -- /srv/lab/pvelab-t1/pve3-root.img`,
+      `qemu-img create -q -f qcow2 -o preallocation=off /srv/lab/pvelab-t1/pve1-zfs.qcow2 ${16 * GiB}`,
+      `qemu-img create -q -f qcow2 -o preallocation=off /srv/lab/pvelab-t1/pve2-zfs.qcow2 ${16 * GiB}`,
+      `qemu-img create -q -f qcow2 -o preallocation=off /srv/lab/pvelab-t1/pve3-zfs.qcow2 ${16 * GiB}`,
     ]);
     expect((await lunFilesStep.check(ctx)).kind).toBe('done');
     expect((await zfsImagesStep.check(ctx)).kind).toBe('done');
     expect(await rootImagesStep.check(ctx)).toEqual({ kind: 'done', detail: 'nothing for this layout' });
+    expect(r.commands('mkdir')).toEqual(['mkdir -p -m 0700 -- /srv/lab/pvelab-t1']);
     await lunFilesStep.undo!(ctx);
     await lunFilesStep.undo!(ctx);
     expect([...files.keys()].filter((f) => f.endsWith('.img'))).toEqual([]);
+    expect(made.has('/srv/lab/pvelab-t1')).toBe(true); // the ZFS images are still in it
+    await zfsImagesStep.undo!(ctx);
+    expect(files.size).toBe(0);
+    expect(made.has('/srv/lab/pvelab-t1')).toBe(false); // gone with the last image, storage.dir stays
+    expect(r.commands('rmdir').at(-1)).toBe('rmdir --ignore-fail-on-non-empty -- /srv/lab/pvelab-t1');
   });
 
   it('calls a file of another size drift and refuses to replace it', async () => {
     const { r, files } = fsHost();
     const ctx = makeCtx(testLab({ storage: { dir: '/srv/lab' } }), r, { images: new Images(r) });
-    files.set('/srv/lab/shared-lun.img', 5 * GiB);
-    expect(await lunFilesStep.check(ctx)).toMatchObject({ kind: 'drift', detail: '/srv/lab/shared-lun.img is 5 GiB, the lab wants 128 GiB' });
-    await expect(lunFilesStep.apply(ctx)).rejects.toThrow(/refusing to replace \/srv\/lab\/shared-lun.img/);
+    files.set('/srv/lab/pvelab-t1/shared-lun.img', 5 * GiB);
+    expect(await lunFilesStep.check(ctx)).toMatchObject({ kind: 'drift', detail: '/srv/lab/pvelab-t1/shared-lun.img is 5 GiB, the lab wants 128 GiB' });
+    await expect(lunFilesStep.apply(ctx)).rejects.toThrow(/refusing to replace \/srv\/lab\/pvelab-t1\/shared-lun.img/);
     expect(r.commands('truncate')).toEqual([]);
   });
 });
@@ -82,7 +96,7 @@ describe('storage preflight (bad input → one clear error, nothing created)', (
 
   it('a LUN larger than the free space', async () => {
     expect(await run(testLab({ storage: { dir: '/srv/lab', lunGiB: 100, layout: 'qcow2' } }), fsHost({ availGiB: 50 }))).toBe(
-      'host storage: /srv/lab/shared-lun.img would be 100 GiB but only 50 GiB is free in /srv/lab',
+      'host storage: /srv/lab/pvelab-t1/shared-lun.img would be 100 GiB but only 50 GiB is free in /srv/lab',
     );
   });
 

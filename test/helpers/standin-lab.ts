@@ -6,7 +6,8 @@
 //      installed nodes have) and the lab's SAN facts, at an HA time scale;
 //   3. `pvelab up` builds the Proxmox part over SSH: cluster, storages, Apache container, HA.
 // Callers assert on the result from outside the product.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import { join } from 'node:path';
 import { parseLabObject, resolveLab } from '../../lab/config/load.js';
 import { labNames, type LabNames } from '../../lab/config/names.js';
@@ -76,4 +77,17 @@ export async function buildStandinLab(ns: LabNs, h: PvelabHome, o: StandinLabOpt
   await control.waitNodesUp(10 * 60_000);
   const up = await runPvelab(ns, h, ['up'], { labFile: file, timeoutMs: 30 * 60_000 });
   return { file, names, spec, password, control, upInstall, up };
+}
+
+/** Registers an afterEach that prints the tail of every node's serial console when a test failed
+ *  (what the nodes were doing: boot, watchdog reset, network). */
+export function serialLogsOnFailure(getLab: () => StandinLab | undefined, lines = 40): void {
+  afterEach((ctx) => {
+    const lab = getLab();
+    if (ctx.task.result?.state !== 'fail' || !lab) return;
+    for (const n of lab.names.nodes) {
+      const log = existsSync(n.serialLog) ? readFileSync(n.serialLog, 'utf8') : '(no serial log)';
+      console.log(`--- ${n.name} serial log (last ${lines} lines) ---\n${log.split('\n').slice(-lines).join('\n')}`);
+    }
+  });
 }

@@ -14,14 +14,16 @@ import { HostKeyMismatchError, readKnownHosts, writePin } from '../../lab/ssh/kn
 import { PoolShell } from '../../lab/ssh/nodes.js';
 import { type TestHost, makeSshKey, startTestHost } from '../helpers/testhost.js';
 
-const haveSshd = (() => {
+/** Is every command on PATH (or an absolute path executable)? */
+const have = (...cmds: string[]) => {
   try {
-    execFileSync('test', ['-x', '/usr/sbin/sshd']);
+    execFileSync('sh', ['-c', cmds.map((c) => `command -v ${c} >/dev/null`).join(' && ')]);
     return true;
   } catch {
     return false;
   }
-})();
+};
+const haveSshd = have('/usr/sbin/sshd');
 
 describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt-get install openssh-server)', () => {
   let host: TestHost;
@@ -162,14 +164,7 @@ describe.skipIf(!haveSshd)('SSH layer against OpenSSH (needs /usr/sbin/sshd: apt
   });
 });
 
-const haveDropbear = (() => {
-  try {
-    execFileSync('sh', ['-c', 'command -v dropbear && command -v dropbearkey']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveDropbear = have('dropbear', 'dropbearkey');
 
 // The stand-in nodes run Dropbear, which ends the whole connection when an SFTP session ends; a
 // command sent on that connection at that moment may already run there. pvelab must neither lose

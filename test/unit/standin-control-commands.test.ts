@@ -37,6 +37,9 @@ describe('stand-in storage commands', () => {
     expect(san.total).toBeGreaterThan(7 * 2 ** 30);
     const cfg = k.m.view('pve1').db.storage.get('vg-san')!;
     expect(cfg.opts).toEqual({ vgname: 'vg_san', base: lun, shared: '1', content: 'images,rootdir' });
+    // GET /storage: SectionConfig::check_value returns boolean/integer options as numbers ($value + 0)
+    const defs = await k.json('pve2', 'pvesh get /storage');
+    expect(defs.find((s: any) => s.storage === 'vg-san')).toEqual({ storage: 'vg-san', type: 'lvm', digest: expect.any(String), vgname: 'vg_san', base: lun, shared: 1, content: 'images,rootdir' });
     const status = (await k.ok('pve1', 'pvesm status')).stdout.split('\n');
     expect(status[0]).toMatch(/^Name +Type +Status +Total \(KiB\) +Used \(KiB\) +Available \(KiB\) +%$/);
     expect(status.find((l) => l.startsWith('vg-san'))).toMatch(/^vg-san +lvm +active +\d+ +\d+ +\d+ +\d+\.\d\d%$/);
@@ -91,11 +94,15 @@ describe('stand-in containers and HA commands', () => {
     expect((await k9.run('pve1', 'ha-manager rules add node-affinity r2 --resources ct:101 --nodes pve1')).stderr).toBe('create ha rule failed: cannot use unmanaged resource(s) ct:101.\n');
     expect((await k9.run('pve1', 'ha-manager rules add node-affinity r3 --resources ct:100 --nodes pve9')).stderr).toBe('create ha rule failed: cannot use non-existent node(s) pve9.\n');
     expect((await k9.ok('pve1', 'ha-manager config')).stdout).toBe('ct:100\n\tmax_relocate 1\n\tmax_restart 1\n\tstate started\n\n');
+    // the API lists them with SectionConfig's types: integers and booleans as JSON numbers
+    expect((await k9.json('pve2', 'pvesh get /cluster/ha/resources')).find((r: any) => r.sid === 'ct:100')).toMatchObject({ max_restart: 1, max_relocate: 1, state: 'started' });
+    expect((await k9.json('pve2', 'pvesh get /cluster/ha/rules')).find((r: any) => r.rule === 'r1')).toMatchObject({ strict: 1, resources: 'ct:100' });
     const k8 = await lab('8.4');
     const rules = await k8.run('pve1', 'ha-manager rules add node-affinity r1 --resources ct:100 --nodes pve1');
     expect(rules.exitCode).toBe(255);
     expect(rules.stderr).toMatch(/^ERROR: unknown command 'ha-manager rules'\nUSAGE: ha-manager <COMMAND> \[ARGS\] \[OPTIONS\]\n/);
     await k8.ok('pve1', 'ha-manager groupadd g1 --nodes pve1:2,pve2:1 --restricted 1');
+    expect((await k8.json('pve3', 'pvesh get /cluster/ha/groups')).find((g: any) => g.group === 'g1')).toMatchObject({ type: 'group', restricted: 1 });
     await k8.ok('pve1', `pct create 100 local:vztmpl/${TPL} --rootfs local-lvm:4`);
     await k8.ok('pve1', 'ha-manager add ct:100 --group g1');
     expect(k8.m.view('pve1').db.haResources.get('ct:100')!.opts).toEqual({ group: 'g1' });

@@ -6,6 +6,7 @@ import { addGroup, addResource, addRule, groupsMigrated } from '../model/ha/conf
 import { haManagerStatus, haStatusCurrent } from '../model/ha/status.js';
 import { PveError, die, paramError } from '../model/perl.js';
 import { storageInfo, volumes } from '../model/storage-ops.js';
+import { HA_NUMERIC, typedOpts } from '../model/storage.js';
 import type { Prop } from './args.js';
 import { assertCanCreate, createWorker, joinWorker } from './cluster-join.js';
 import type { Ctx } from './io.js';
@@ -70,7 +71,7 @@ export const ROUTES: Route[] = [
   },
   { method: 'GET', re: /^\/cluster\/ha\/status\/current$/, run: ({ m, node }) => haStatusCurrent(m, node) },
   { method: 'GET', re: /^\/cluster\/ha\/status\/manager_status$/, run: ({ m, node }) => haManagerStatus(m, node) },
-  { method: 'GET', re: /^\/cluster\/ha\/resources$/, props: opt('type'), run: ({ m, node }) => [...m.view(node).db.haResources].map(([sid, { type, opts }]) => ({ sid, type, digest: 'x', ...opts })) },
+  { method: 'GET', re: /^\/cluster\/ha\/resources$/, props: opt('type'), run: ({ m, node }) => [...m.view(node).db.haResources].map(([sid, { type, opts }]) => ({ sid, type, digest: 'x', ...typedOpts(opts, HA_NUMERIC) })) },
   {
     method: 'POST', re: /^\/cluster\/ha\/resources$/, props: { sid: {}, ...opt('state', 'max_restart', 'max_relocate', 'failback', 'group', 'comment', 'type') },
     run: ({ m, node }, p) => {
@@ -82,13 +83,13 @@ export const ROUTES: Route[] = [
   {
     method: 'GET', re: /^\/cluster\/ha\/groups$/, run: ({ m, node }) => {
       if (groupsMigrated(m.release(node), m.view(node).db)) throw die('cannot index groups: ha groups have been migrated to rules');
-      return [...m.view(node).db.haGroups].map(([group, { opts }]) => ({ group, type: 'group', ...opts }));
+      return [...m.view(node).db.haGroups].map(([group, { opts }]) => ({ group, type: 'group', ...typedOpts(opts, HA_NUMERIC) }));
     },
   },
   { method: 'POST', re: /^\/cluster\/ha\/groups$/, props: { group: {}, nodes: {}, ...opt('restricted', 'nofailback', 'comment', 'type') }, run: ({ m, node }, p) => (addGroup(m, node, p.group!, p), null) },
-  { method: 'GET', re: /^\/cluster\/ha\/rules$/, props: opt('type', 'resource'), run: ({ m, node }) => [...m.view(node).db.haRules].map(([rule, { type, opts }]) => ({ rule, type, ...opts })) },
+  { method: 'GET', re: /^\/cluster\/ha\/rules$/, props: opt('type', 'resource'), run: ({ m, node }) => [...m.view(node).db.haRules].map(([rule, { type, opts }]) => ({ rule, type, ...typedOpts(opts, HA_NUMERIC) })) },
   { method: 'POST', re: /^\/cluster\/ha\/rules$/, props: { type: {}, rule: {}, resources: {}, ...opt('nodes', 'strict', 'affinity', 'comment', 'disable') }, run: ({ m, node }, p) => (addRule(m, node, p.type!, p.rule!, p), null) },
-  { method: 'GET', re: /^\/storage$/, props: opt('type'), run: ({ m, node }) => [...m.view(node).db.storage].map(([storage, { type, opts }]) => ({ storage, type, digest: 'x', ...opts })) },
+  { method: 'GET', re: /^\/storage$/, props: opt('type'), run: ({ m, node }) => [...m.view(node).db.storage].map(([storage, { type, opts }]) => ({ storage, type, digest: 'x', ...typedOpts(opts) })) },
   {
     method: 'POST', re: /^\/storage$/, props: { type: {}, storage: {}, ...ALL_PROPS },
     run: async (ctx, p) => {

@@ -24,6 +24,18 @@ export const TYPES: Record<string, TypeDef> = {
 
 export const ALL_TYPES = ['btrfs', 'cephfs', 'cifs', 'dir', 'esxi', 'iscsi', 'iscsidirect', 'lvm', 'lvmthin', 'nfs', 'pbs', 'rbd', 'zfs', 'zfspool'];
 const BOOL = new Set(['shared', 'sparse', 'disable', 'saferemove', 'tagged_only', 'is_mountpoint', 'create-base-path', 'create-subdirs', 'mkdir', 'snapshot-as-volume-chain']);
+const INT = new Set(['max-protected-backups', 'saferemove-stepsize']);
+
+/**
+ * A section's options as the API returns them: PVE::SectionConfig::check_value turns boolean,
+ * integer and number options into numbers (`return $value + 0`), so JSON has `"shared":1`, not "1".
+ */
+export function typedOpts(opts: Record<string, string>, numeric: ReadonlySet<string> = STORAGE_NUMERIC): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(opts).map(([k, v]) => [k, numeric.has(k) && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v]));
+}
+export const STORAGE_NUMERIC: ReadonlySet<string> = new Set([...BOOL, ...INT]);
+/** HA resources (max_restart, max_relocate integer; failback boolean), groups, rules (SectionConfig too). */
+export const HA_NUMERIC: ReadonlySet<string> = new Set(['max_restart', 'max_relocate', 'failback', 'restricted', 'nofailback', 'strict', 'disable']);
 
 /** installer defaults: `local` dir + local-lvm (ext4/xfs) or local-zfs (zfs) */
 export function defaultStorage(rootfs: 'ext4' | 'zfs'): SectionCfg {

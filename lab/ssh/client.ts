@@ -94,29 +94,26 @@ export class SshPool implements SshExec {
     await writePin(this.opts.knownHostsPath, node, this.target(node).host, k);
   }
 
-  async exec(node: string, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.onLiveConnection(node, 'a session', (conn) => execOn(conn, command, opts, node));
-  }
-
   /**
-   * Runs `fn` on the node's pooled connection. When the channel cannot even be opened (ssh2 says
-   * "Not connected" for a socket that died before its 'close' event was handled, or the server refuses
-   * the channel), nothing was started: the dead connection leaves the pool at once — synchronously, so
-   * the retry cannot pick the same corpse — and `fn` runs once more on a fresh connection.
+   * Runs the command on the node's pooled connection. When the channel cannot even be opened (ssh2
+   * says "Not connected" for a socket that died before its 'close' event was handled, or the server
+   * refuses the channel), nothing was sent: the dead connection leaves the pool at once —
+   * synchronously, so the retry cannot pick the same corpse — and the command goes out once more on
+   * a fresh connection.
    */
-  private async onLiveConnection<T>(node: string, what: string, fn: (conn: Client) => Promise<T>): Promise<T> {
+  async exec(node: string, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     for (let attempt = 0; ; attempt++) {
       const entry = this.connection(node);
       const conn = await entry;
       try {
-        return await fn(conn);
+        return await execOn(conn, command, opts, node);
       } catch (err) {
         if (err instanceof ChannelOpenError && attempt === 0) {
           this.opts.log?.v(2, `ssh ${node}: pooled connection is dead (${err.message}); reconnecting`);
           this.evict(node, entry, conn);
           continue;
         }
-        if (err instanceof ChannelOpenError) throw new SshConnectError(`cannot open ${what} on ${node}: ${err.message}`);
+        if (err instanceof ChannelOpenError) throw new SshConnectError(`cannot open a session on ${node}: ${err.message}`);
         throw err;
       }
     }
@@ -149,9 +146,9 @@ export class SshPool implements SshExec {
     }
   }
 
-  /** Closes every connection (call once at the end of a command, or the process stays alive). */
   /**
-   * Ends every connection politely, then destroys it after a short grace: a node that just vanished
+   * Closes every connection (call once at the end of a command, or the process stays alive). Ends each
+   * politely, then destroys it after a short grace: a node that just vanished
    * (powered off, link cut) never answers the disconnect, and its socket would keep the process alive.
    * A connection still being set up is not waited for; it is destroyed if it completes later.
    */
@@ -168,9 +165,7 @@ export class SshPool implements SshExec {
           p.then((late) => late.destroy(), () => undefined);
           return;
         }
-        if (!c) return;
-        c.end();
-        setTimeout(() => c.destroy(), 1000).unref();
+        if (c) hangUp(c);
       }),
     );
   }
@@ -183,13 +178,7 @@ export class SshPool implements SshExec {
   private async withSftp<T>(node: string, fn: (s: SFTPWrapper) => Promise<T>): Promise<T> {
     const conn = await this.connectWithRetry(node);
     try {
-      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
-        try {
-          conn.sftp((err, s) => (err ? reject(err) : resolve(s)));
-        } catch (e) {
-          reject(e as Error);
-        }
-      }).catch((err: Error) => {
+      const sftp = await cb<SFTPWrapper>((done) => conn.sftp(done)).catch((err: Error) => {
         throw new SshExecError(`cannot start SFTP on ${node}: ${err.message}`, { cause: err });
       });
       try {
@@ -201,8 +190,7 @@ export class SshPool implements SshExec {
         sftp.end();
       }
     } finally {
-      conn.end();
-      setTimeout(() => conn.destroy(), 1000).unref();
+      hangUp(conn);
     }
   }
 
@@ -316,6 +304,12 @@ export class SshPool implements SshExec {
 
 function keyHint(k: string | Buffer): string {
   return typeof k === 'string' && !k.includes('PRIVATE KEY') ? k : '(in memory)';
+}
+
+/** Ends a connection politely and destroys it a second later if the peer never answers. */
+function hangUp(c: Client): void {
+  c.end();
+  setTimeout(() => c.destroy(), 1000).unref();
 }
 
 function cb<T>(fn: (done: (err?: Error | null, v?: T) => void) => void): Promise<T> {

@@ -134,10 +134,15 @@ export function buildTimeline(run: Pick<RunRecord, 'clock'>, trial: TrialRecord)
     return { source: 'http', t: s.at, uncertaintyMs: trial.probe.intervalMs, ref: `http#${s.seq}`, text: `probe #${s.seq} ${what}: ${detail}` };
   };
 
+  const firstFailObs = (s: Outage['firstFail']): Observation => {
+    const o = httpObs(s, 'failed');
+    return inFlight ? { ...o, t: inj, text: `${o.text} (sent ${rel(s.at, inj)}, in flight at the fault)` } : o;
+  };
+
   const found: Record<BoundaryId, Found> = {
     injected: { source: { source: 'fault', t: inj, uncertaintyMs: 0, ref: 'fault', text: `${trial.fault.kind} on ${target}${trial.fault.detail ? ` (${trial.fault.detail})` : ''}` }, also: [] },
     firstFail: main
-      ? { source: inFlight ? { ...httpObs(main.firstFail, 'failed'), t: inj, text: `${httpObs(main.firstFail, 'failed').text} (sent ${rel(main.firstFail.at, inj)}, in flight at the fault)` } : httpObs(main.firstFail, 'failed'), also: [] }
+      ? { source: firstFailObs(main.firstFail), also: [] }
       : { source: null, also: [], reason: after.length === 0 ? 'no HTTP probes after the fault' : `no failed probe after the fault (${after.length} good probes until ${rel(after[after.length - 1]!.at, inj)})` },
     nodeUnknown: pick(firstJournal(journal, inj, isNode('unknown')), firstPoll(polls, inj, (s) => s.nodes[target] === 'unknown', `${target} unknown`), `'${target}' → unknown`),
     fence: pick(

@@ -58,8 +58,7 @@ export class Crm {
       }
       if (++count > 5) break;
       if (this.env.getTime() - start > t.lockRetryWindow) break;
-      // the simulator's sleep does not move time inside a round: its retries all happen at once
-      await this.sleep(this.env.ctx.simRound ? 0 : t.lockRetry);
+      await this.sleep(t.lockRetry);
     }
     return false;
   }

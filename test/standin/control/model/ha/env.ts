@@ -179,7 +179,7 @@ export class HaEnv {
     this.log('info', 'watchdog closed (disabled)');
   }
 
-  private lastRound = -Infinity;
+  private lastRound = -Infinity; // index of the round this daemon last ran in
 
   /** simulator rounds (HaContext.simRound): waits for this daemon's next slot; no-op otherwise */
   async nextRound(): Promise<void> {
@@ -188,16 +188,21 @@ export class HaEnv {
     // the simulator runs the daemons of powered nodes in name order, each taking one second
     const order = [...this.ctx.members().keys()].sort().filter((n) => n === this.nodename || this.ctx.world.get(n).up);
     const slot = Math.max(0, order.indexOf(this.nodename)) * 2 + (this.unit === 'pve-ha-lrm' ? 1 : 0);
+    // once per round: the slot may move when a node powers on or off, the round may not repeat
     const now = this.getTime();
-    let at = Math.ceil((now - slot) / round) * round + slot;
-    if (at <= this.lastRound) at += round;
-    this.lastRound = at;
+    const k = Math.max(Math.ceil((now - slot) / round), this.lastRound + 1);
+    this.lastRound = k;
+    const at = k * round + slot;
     if (at > now) await this.ctx.clock.sleep(at - now);
   }
 
-  /** a paused VM: the process sleeps until the VM runs again */
+  /**
+   * A daemon's sleep; a paused VM: the process sleeps until the VM runs again. In the simulator's
+   * replay (HaContext.simRound) no time passes inside an iteration — Sim/TestEnv.pm's sleep only adds
+   * to loop_delay — so lock retries and worker polls all happen at once; nextRound() paces the loop.
+   */
   async sleep(seconds: number): Promise<void> {
-    await this.ctx.clock.sleep(seconds);
+    await this.ctx.clock.sleep(this.ctx.simRound ? 0 : seconds);
     while (this.ctx.world.get(this.nodename).frozen) await this.ctx.clock.sleep(this.ctx.t.lockRetry);
   }
 }

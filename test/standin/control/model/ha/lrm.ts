@@ -92,8 +92,7 @@ export class Lrm {
       }
       if (++count > 5) break;
       if (this.env.getTime() - start > t.lockRetryWindow) break;
-      // the simulator's sleep does not move time inside a round: its retries all happen at once
-      await this.sleep(this.env.ctx.simRound ? 0 : t.lockRetry);
+      await this.sleep(t.lockRetry);
     }
     return false;
   }
@@ -152,8 +151,8 @@ export class Lrm {
   private async runWorkers(): Promise<void> {
     const start = this.env.getTime();
     const t = this.env.ctx.t;
-    // The simulator runs workers synchronously (TestEnv get_max_workers 0): in its replay the poll
-    // takes no time, and a worker still busy after many zero-time polls is left for the next round.
+    // In the simulator's replay no time passes inside an iteration (HaEnv.sleep), so the poll is
+    // bounded by count there: a worker still busy after many polls is left for the next round.
     const sim = !!this.env.ctx.simRound;
     for (let polls = 0; this.env.getTime() - start <= t.workerWait && !(sim && polls > 50); polls++) {
       let count = 0;
@@ -174,7 +173,7 @@ export class Lrm {
       await new Promise<void>((r) => setImmediate(r));
       for (const w of [...this.workers.values()]) if (w.running && w.done !== undefined) this.finished(w), count--;
       if (count <= 0) break;
-      await this.sleep(sim ? 0 : t.lockRetry);
+      await this.sleep(t.lockRetry);
     }
   }
 

@@ -2,11 +2,12 @@
 // (pve-manager API2/Cluster.pm get_status, API2.pm version, pve-cluster API2/ClusterConfig.pm,
 // pve-ha-manager API2/HA/Status.pm, pve-storage API2/Storage/Status.pm, pve-container API2/LXC.pm).
 import { joinInfo } from '../model/corosync.js';
-import { addGroup, addResource, addRule, groupsMigrated } from '../model/ha/config.js';
+import { HA_NUMERIC, addGroup, addResource, addRule, groupsMigrated } from '../model/ha/config.js';
 import { haManagerStatus, haStatusCurrent } from '../model/ha/status.js';
 import { PveError, die, paramError } from '../model/perl.js';
 import { storageInfo, volumes } from '../model/storage-ops.js';
-import { HA_NUMERIC, typedOpts } from '../model/storage.js';
+import { STORAGE_NUMERIC } from '../model/storage.js';
+import { typedOpts } from '../model/cfs.js';
 import type { Prop } from './args.js';
 import { assertCanCreate, createWorker, joinWorker } from './cluster-join.js';
 import type { Ctx } from './io.js';
@@ -89,7 +90,7 @@ export const ROUTES: Route[] = [
   { method: 'POST', re: /^\/cluster\/ha\/groups$/, props: { group: {}, nodes: {}, ...opt('restricted', 'nofailback', 'comment', 'type') }, run: ({ m, node }, p) => (addGroup(m, node, p.group!, p), null) },
   { method: 'GET', re: /^\/cluster\/ha\/rules$/, props: opt('type', 'resource'), run: ({ m, node }) => [...m.view(node).db.haRules].map(([rule, { type, opts }]) => ({ rule, type, ...typedOpts(opts, HA_NUMERIC) })) },
   { method: 'POST', re: /^\/cluster\/ha\/rules$/, props: { type: {}, rule: {}, resources: {}, ...opt('nodes', 'strict', 'affinity', 'comment', 'disable') }, run: ({ m, node }, p) => (addRule(m, node, p.type!, p.rule!, p), null) },
-  { method: 'GET', re: /^\/storage$/, props: opt('type'), run: ({ m, node }) => [...m.view(node).db.storage].map(([storage, { type, opts }]) => ({ storage, type, digest: 'x', ...typedOpts(opts) })) },
+  { method: 'GET', re: /^\/storage$/, props: opt('type'), run: ({ m, node }) => [...m.view(node).db.storage].map(([storage, { type, opts }]) => ({ storage, type, digest: 'x', ...typedOpts(opts, STORAGE_NUMERIC) })) },
   {
     method: 'POST', re: /^\/storage$/, props: { type: {}, storage: {}, ...ALL_PROPS },
     run: async (ctx, p) => {

@@ -23,6 +23,14 @@ export interface CorosyncConf {
 
 export type SectionCfg = Map<string, { type: string; opts: Record<string, string> }>;
 
+/**
+ * A section's options as the API returns them: PVE::SectionConfig::check_value turns boolean,
+ * integer and number options into numbers (`return $value + 0`), so JSON has `"shared":1`, not "1".
+ */
+export function typedOpts(opts: Record<string, string>, numeric: ReadonlySet<string>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(opts).map(([k, v]) => [k, numeric.has(k) && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v]));
+}
+
 export interface GuestConf {
   vmid: number;
   node: string;

@@ -26,16 +26,8 @@ export const ALL_TYPES = ['btrfs', 'cephfs', 'cifs', 'dir', 'esxi', 'iscsi', 'is
 const BOOL = new Set(['shared', 'sparse', 'disable', 'saferemove', 'tagged_only', 'is_mountpoint', 'create-base-path', 'create-subdirs', 'mkdir', 'snapshot-as-volume-chain']);
 const INT = new Set(['max-protected-backups', 'saferemove-stepsize']);
 
-/**
- * A section's options as the API returns them: PVE::SectionConfig::check_value turns boolean,
- * integer and number options into numbers (`return $value + 0`), so JSON has `"shared":1`, not "1".
- */
-export function typedOpts(opts: Record<string, string>, numeric: ReadonlySet<string> = STORAGE_NUMERIC): Record<string, string | number> {
-  return Object.fromEntries(Object.entries(opts).map(([k, v]) => [k, numeric.has(k) && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v]));
-}
+/** storage.cfg options of boolean or integer type: JSON numbers in the API (see cfs.ts typedOpts) */
 export const STORAGE_NUMERIC: ReadonlySet<string> = new Set([...BOOL, ...INT]);
-/** HA resources (max_restart, max_relocate integer; failback boolean), groups, rules (SectionConfig too). */
-export const HA_NUMERIC: ReadonlySet<string> = new Set(['max_restart', 'max_relocate', 'failback', 'restricted', 'nofailback', 'strict', 'disable']);
 
 /** installer defaults: `local` dir + local-lvm (ext4/xfs) or local-zfs (zfs) */
 export function defaultStorage(rootfs: 'ext4' | 'zfs'): SectionCfg {

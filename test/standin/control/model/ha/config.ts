@@ -10,6 +10,9 @@ import type { Release } from '../release.js';
 
 const REQUIRED: Record<string, string[]> = { ct: [], vm: [], group: ['nodes'], 'node-affinity': ['nodes', 'resources'], 'resource-affinity': ['affinity', 'resources'] };
 
+/** HA resources (max_restart, max_relocate integer; failback boolean), groups, rules: numbers in the API (cfs.ts typedOpts) */
+export const HA_NUMERIC: ReadonlySet<string> = new Set(['max_restart', 'max_relocate', 'failback', 'restricted', 'nofailback', 'strict', 'disable']);
+
 export function renderSections(cfg: SectionCfg, idOf: (id: string) => string = (id) => id): string {
   let out = '';
   for (const [id, { type, opts }] of cfg) {

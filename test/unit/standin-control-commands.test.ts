@@ -2,9 +2,8 @@
 // (pve-storage, pve-container, pve-ha-manager, pve-manager sources), and the read commands answer
 // in their formats.
 import { describe, expect, it } from 'vitest';
-import { type Kit, formCluster, kit } from '../standin/control/testkit.js';
+import { type Kit, TPL, formCluster, kit } from '../standin/control/testkit.js';
 
-const TPL = 'debian-12-standard_12.7-1_amd64.tar.zst';
 
 async function lab(release = '9.2'): Promise<Kit> {
   const k = await kit({ release });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { renderCorosyncConf } from '../standin/control/model/corosync.js';
 import { renderSections } from '../standin/control/model/ha/config.js';
 import { renderStorageCfg } from '../standin/control/model/storage.js';
-import { type Kit, PASSWORD, formCluster, kit } from '../standin/control/testkit.js';
+import { type Kit, PASSWORD, TPL, formCluster, kit, sharedLvm, standardTemplate } from '../standin/control/testkit.js';
 
 const FIX = new URL('../../../shared/fixtures/pve/', import.meta.url);
 /** fixture text without its provenance comment line */
@@ -74,12 +74,9 @@ describe('stand-in formats vs fixtures', () => {
     const template = (msg: string) => msg.replace(/'[^']*\d[^']*'/g, "'X'").replace(/= \S+\)/, '= X)').replace(/ {2,}/g, ' ');
     const k = await kit();
     await formCluster(k);
-    await k.ok('pve1', 'pvesm add iscsi san0 --portal 10.99.0.1 --target iqn.2026-01.lab.test:shared --content none');
-    const lun = (await k.ok('pve1', 'pvesm list san0')).stdout.split('\n')[1]!.split(/\s+/)[0]!;
-    await k.ok('pve1', `pvesm add lvm vg-san --vgname vg_san --base ${lun} --shared 1 --content images,rootdir`);
-    await k.ok('pve3', 'pveam update');
-    await k.ok('pve3', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
-    await k.ok('pve3', 'pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --rootfs vg-san:4 --hostname web1');
+    await sharedLvm(k);
+    await standardTemplate(k, 'pve3');
+    await k.ok('pve3', `pct create 100 local:vztmpl/${TPL} --rootfs vg-san:4 --hostname web1`);
     await k.ok('pve3', 'ha-manager add ct:100');
     await k.clock.until(() => k.m.guests.isRunning('pve3', 100), 120);
     k.m.setLink('pve3', false);
@@ -101,9 +98,8 @@ describe('stand-in formats vs fixtures', () => {
   async function statusLines(release: string): Promise<string[]> {
     const k = await kit({ release });
     await formCluster(k);
-    await k.ok('pve1', 'pveam update');
-    await k.ok('pve1', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
-    await k.ok('pve1', 'pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --rootfs local-lvm:4');
+    await standardTemplate(k, 'pve1');
+    await k.ok('pve1', `pct create 100 local:vztmpl/${TPL} --rootfs local-lvm:4`);
     await k.ok('pve1', 'ha-manager add ct:100');
     await k.clock.advance(40);
     return (await k.ok('pve1', 'ha-manager status')).stdout.trimEnd().split('\n');
@@ -126,9 +122,8 @@ describe('stand-in formats vs fixtures', () => {
     const file = JSON.parse(fixture('ha-manager-status-file.json.txt'));
     const k = await kit();
     await formCluster(k);
-    await k.ok('pve1', 'pveam update');
-    await k.ok('pve1', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
-    await k.ok('pve1', 'pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --rootfs local-lvm:4');
+    await standardTemplate(k, 'pve1');
+    await k.ok('pve1', `pct create 100 local:vztmpl/${TPL} --rootfs local-lvm:4`);
     await k.ok('pve1', 'ha-manager add ct:100');
     await k.clock.advance(40);
     const ms = (await k.json('pve2', 'pvesh get /cluster/ha/status/manager_status')).manager_status;
@@ -146,7 +141,7 @@ describe('stand-in formats vs fixtures', () => {
     const row = /^system {10}\S+$/;
     for (const l of docs.split('\n').filter((x) => x.startsWith('system'))) expect(l).toMatch(row);
     for (const l of avail) expect(l).toMatch(row);
-    await k.ok('pve1', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
+    await k.ok('pve1', `pveam download local ${TPL}`);
     const list = (await k.ok('pve1', 'pveam list local')).stdout.trimEnd().split('\n');
     expect(list[0]).toMatch(/^NAME {57}SIZE {2}$/);
     const docRow = docs.split('\n').find((x) => x.startsWith('local:vztmpl/'))!;

@@ -10,9 +10,8 @@ import { APACHE_DEFAULT_PAGE } from '../standin/control/model/debian.js';
 import type { MemoryEffects } from '../standin/control/model/pure-effects.js';
 import { rootfsFromArchive } from '../standin/control/model/rootfs.js';
 import { tarDecode, zstdDecode } from '../standin/control/model/tarzst.js';
-import { type Kit, formCluster, kit } from '../standin/control/testkit.js';
+import { type Kit, TPL, formCluster, kit, managerStatus, sharedLvm, standardTemplate } from '../standin/control/testkit.js';
 
-const TPL = 'debian-12-standard_12.7-1_amd64.tar.zst';
 const NET = (ip: string) => `--net0 name=eth0,bridge=vmbr0,ip=${ip}/24,gw=10.99.0.1`;
 const PAGE = '<!doctype html>\n<html><head><title>web1</title></head>\n<body><h1>web1</h1>\n<p>pvelab guest web1 (ct:100) of lab t1 — ünïcode</p></body></html>\n';
 const DUMP = '/var/tmp/pvelab-vzdump';
@@ -27,11 +26,8 @@ const served = (k: Kit, vmid: number) => fx(k).served.get(vmid);
 async function lab(): Promise<Kit> {
   const k = await kit();
   await formCluster(k);
-  await k.ok('pve1', 'pvesm add iscsi san0 --portal 10.99.0.1 --target iqn.2026-01.lab.test:shared --content none');
-  const lun = (await k.ok('pve1', 'pvesm list san0')).stdout.split('\n')[1]!.split(/\s+/)[0]!;
-  await k.ok('pve1', `pvesm add lvm vg-san --vgname vg_san --base ${lun} --shared 1 --content images,rootdir`);
-  await k.ok('pve1', 'pveam update');
-  await k.ok('pve1', `pveam download local ${TPL}`);
+  await sharedLvm(k);
+  await standardTemplate(k);
   return k;
 }
 
@@ -43,10 +39,6 @@ async function apache(k: Kit, vmid: number, node = 'pve1'): Promise<void> {
   await k.ok(node, exec(vmid, 'apt-get', 'update'));
   await k.ok(node, INSTALL(vmid));
   expect((await k.ok(node, exec(vmid, 'tee', '/var/www/html/index.html'), PAGE)).stdout).toBe(PAGE);
-}
-
-function manager(k: Kit, node: string): any {
-  return k.m.view(node).db.managerStatus;
 }
 
 describe('stand-in container contents', () => {
@@ -225,7 +217,7 @@ describe('stand-in container contents', () => {
     await webCt(k);
     await k.ok('pve1', 'ha-manager add ct:100 --state started');
     await apache(k, 100);
-    await k.clock.until(() => manager(k, 'pve1').service_status?.['ct:100']?.running === 1, 120);
+    await k.clock.until(() => managerStatus(k, 'pve1').service_status?.['ct:100']?.running === 1, 120);
     k.m.powerOff('pve1');
     await k.clock.until(() => ['pve2', 'pve3'].some((n) => k.m.guests.isRunning(n, 100)), 600);
     const now = ['pve2', 'pve3'].find((n) => k.m.guests.isRunning(n, 100))!;
@@ -241,7 +233,7 @@ describe('stand-in container contents', () => {
     await z.ok('pve1', 'pvesr create-local-job 100-1 pve3 --schedule */1');
     await apache(z, 100);
     await z.ok('pve1', 'ha-manager add ct:100 --state started');
-    await z.clock.until(() => manager(z, 'pve1').service_status?.['ct:100']?.running === 1, 120);
+    await z.clock.until(() => managerStatus(z, 'pve1').service_status?.['ct:100']?.running === 1, 120);
     z.m.powerOff('pve1');
     await z.clock.until(() => ['pve2', 'pve3'].some((n) => z.m.guests.isRunning(n, 100)), 600);
     const on = ['pve2', 'pve3'].find((n) => z.m.guests.isRunning(n, 100))!;

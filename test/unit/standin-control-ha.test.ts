@@ -2,39 +2,32 @@
 // fence -> acknowledged -> recovery -> started elsewhere, watchdog reset of the isolated node,
 // master loss (longer path), two nodes lost (no quorum, no recovery).
 import { describe, expect, it } from 'vitest';
-import { type Kit, PASSWORD, formCluster, kit } from '../standin/control/testkit.js';
+import { type Kit, PASSWORD, TPL, formCluster, kit, managerStatus, sharedLvm, standardTemplate } from '../standin/control/testkit.js';
 
 /** cluster + shared LVM on the SAN LUN + CT 100 on it under HA (started), settled on pve1 */
 async function haLab(k: Kit): Promise<void> {
   await formCluster(k);
-  await k.ok('pve1', 'pvesm add iscsi san0 --portal 10.99.0.1 --target iqn.2026-01.lab.test:shared --content none');
-  const lun = (await k.ok('pve1', 'pvesm list san0')).stdout.split('\n')[1]!.split(/\s+/)[0]!;
-  await k.ok('pve1', `pvesm add lvm vg-san --vgname vg_san --base ${lun} --shared 1 --content images,rootdir`);
-  await k.ok('pve1', 'pveam update');
-  await k.ok('pve1', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
-  await k.ok('pve1', 'pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --hostname web1 --rootfs vg-san:4 --net0 name=eth0,bridge=vmbr0,ip=10.99.0.50/24,gw=10.99.0.1 --password x1234567');
+  await sharedLvm(k);
+  await standardTemplate(k);
+  await k.ok('pve1', `pct create 100 local:vztmpl/${TPL} --hostname web1 --rootfs vg-san:4 --net0 name=eth0,bridge=vmbr0,ip=10.99.0.50/24,gw=10.99.0.1 --password x1234567`);
   await k.ok('pve1', 'ha-manager add ct:100 --state started --max_restart 1 --max_relocate 1');
   await k.clock.until(() => k.m.guests.isRunning('pve1', 100), 120);
-  await k.clock.until(() => manager(k, 'pve1').service_status?.['ct:100']?.running === 1, 60);
+  await k.clock.until(() => managerStatus(k, 'pve1').service_status?.['ct:100']?.running === 1, 60);
 }
 
 /** make sure CT 100 runs on a node that is not the CRM master; returns that node */
 async function ownerNotMaster(k: Kit): Promise<string> {
-  const master = manager(k, 'pve1').master_node as string;
-  const owner = manager(k, 'pve1').service_status['ct:100'].node as string;
+  const master = managerStatus(k, 'pve1').master_node as string;
+  const owner = managerStatus(k, 'pve1').service_status['ct:100'].node as string;
   if (owner !== master) return owner;
   const target = ['pve1', 'pve2', 'pve3'].find((n) => n !== master)!;
   await k.ok(master, `ha-manager relocate ct:100 ${target}`);
-  await k.clock.until(() => k.m.guests.isRunning(target, 100) && manager(k, master).service_status['ct:100'].running === 1, 200);
+  await k.clock.until(() => k.m.guests.isRunning(target, 100) && managerStatus(k, master).service_status['ct:100'].running === 1, 200);
   return target;
 }
 
 function crmLog(k: Kit, node: string): string[] {
   return k.m.journal.query(node, { units: ['pve-ha-crm'] }).map((e) => e.msg);
-}
-
-function manager(k: Kit, node: string): any {
-  return k.m.view(node).db.managerStatus;
 }
 
 describe('stand-in HA model', () => {
@@ -65,12 +58,12 @@ describe('stand-in HA model', () => {
     const k = await kit();
     await haLab(k);
     const owner = await ownerNotMaster(k);
-    const master = manager(k, owner).master_node as string;
+    const master = managerStatus(k, owner).master_node as string;
     // recovery target: fewest HA services, then name (basic CRS): the lowest-named other node
     const other = ['pve1', 'pve2', 'pve3'].find((n) => n !== owner)!;
     const cut = k.clock.now();
     k.m.setLink(owner, false);
-    await k.clock.until(() => manager(k, master).service_status['ct:100'].node !== owner, 400);
+    await k.clock.until(() => managerStatus(k, master).service_status['ct:100'].node !== owner, 400);
     const log = crmLog(k, master);
     const idx = (re: RegExp) => log.findIndex((l) => re.test(l));
     const seq = [
@@ -87,7 +80,7 @@ describe('stand-in HA model', () => {
     const t = (re: RegExp) => k.m.journal.query(master, { units: ['pve-ha-crm'] }).find((e) => re.test(e.msg))!.t - cut;
     expect(t(/'unknown' => 'fence'/)).toBeGreaterThanOrEqual(k.m.t.fenceDelay);
     expect(t(/fencing: acknowledged/)).toBeGreaterThanOrEqual(k.m.t.lockLifetime);
-    const target = manager(k, master).service_status['ct:100'].node;
+    const target = managerStatus(k, master).service_status['ct:100'].node;
     expect(target).toBe(other);
     await k.clock.until(() => k.m.guests.isRunning(target, 100), 30);
     expect(k.m.notifications.some((n) => n.node === owner && n.msg === `watchdog: node '${owner}' reset`)).toBe(true);
@@ -97,7 +90,7 @@ describe('stand-in HA model', () => {
     expect(k.m.journal.query(owner, { units: ['watchdog-mux'] }).some((e) => /watchdog expired - disable watchdog updates/.test(e.msg))).toBe(true);
     k.m.setLink(owner, true);
     await k.clock.until(() => k.m.world.quorate(owner), 60);
-    await k.clock.until(() => manager(k, master).node_status[owner] === 'online', 60);
+    await k.clock.until(() => managerStatus(k, master).node_status[owner] === 'online', 60);
     const iso = await k.ok(master, 'journalctl -u pve-ha-crm -o short-iso');
     expect(iso.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 pve\d pve-ha-crm\[\d+\]: /m);
     const short = await k.ok(master, 'journalctl -u pve-ha-crm');
@@ -112,7 +105,7 @@ describe('stand-in HA model', () => {
     await k.clock.advance(30);
     k.m.setLink('pve1', true);
     await k.clock.advance(300);
-    expect(manager(k, 'pve2').service_status['ct:100']).toMatchObject({ node: 'pve1', state: 'started' });
+    expect(managerStatus(k, 'pve2').service_status['ct:100']).toMatchObject({ node: 'pve1', state: 'started' });
     expect(k.m.guests.isRunning('pve1', 100)).toBe(true);
     expect(k.m.notifications.filter((n) => /reset/.test(n.msg))).toEqual([]);
   });
@@ -120,10 +113,10 @@ describe('stand-in HA model', () => {
   it('losing the CRM master takes the longer path: new master, then fence delay from its view', async () => {
     const k = await kit();
     await haLab(k);
-    const master = manager(k, 'pve1').master_node;
+    const master = managerStatus(k, 'pve1').master_node;
     const owner = 'pve1';
     if (master !== owner) await k.ok(owner, `ha-manager migrate ct:100 ${master}`);
-    await k.clock.until(() => manager(k, 'pve2').service_status['ct:100']?.node === master && k.m.guests.isRunning(master, 100), 200);
+    await k.clock.until(() => managerStatus(k, 'pve2').service_status['ct:100']?.node === master && k.m.guests.isRunning(master, 100), 200);
     const cut = k.clock.now();
     k.m.setLink(master, false);
     const others = [...k.m.world.nodes.keys()].filter((n) => n !== master);
@@ -131,7 +124,7 @@ describe('stand-in HA model', () => {
     const newMaster = others.find((n) => k.m.crmState(n) === 'master')!;
     const tMaster = k.clock.now() - cut;
     expect(tMaster).toBeGreaterThanOrEqual(k.m.t.lockLifetime);
-    await k.clock.until(() => manager(k, newMaster).service_status['ct:100']?.node !== master, 200);
+    await k.clock.until(() => managerStatus(k, newMaster).service_status['ct:100']?.node !== master, 200);
     const fenceAt = k.m.journal.query(newMaster, { units: ['pve-ha-crm'] }).find((e) => /'started' to 'fence'/.test(e.msg))!.t - cut;
     expect(fenceAt).toBeGreaterThanOrEqual(tMaster + k.m.t.fenceDelay - k.m.t.loop);
     expect(crmLog(k, master)).toContain('status change master => lost_manager_lock');
@@ -157,14 +150,13 @@ describe('stand-in HA with node-local storage', () => {
   it('a CT on local-lvm is fenced and "recovered", but cannot start elsewhere and ends in error', async () => {
     const k = await kit();
     await formCluster(k);
-    await k.ok('pve2', 'pveam update');
-    await k.ok('pve2', 'pveam download local debian-12-standard_12.7-1_amd64.tar.zst');
-    await k.ok('pve2', 'pct create 100 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --rootfs local-lvm:4');
+    await standardTemplate(k, 'pve2');
+    await k.ok('pve2', `pct create 100 local:vztmpl/${TPL} --rootfs local-lvm:4`);
     await k.ok('pve2', 'ha-manager add ct:100');
     await k.clock.until(() => k.m.guests.isRunning('pve2', 100), 120);
     k.m.setLink('pve2', false);
-    await k.clock.until(() => manager(k, 'pve1').service_status['ct:100']?.state === 'error', 900);
-    const master = manager(k, 'pve1').master_node as string;
+    await k.clock.until(() => managerStatus(k, 'pve1').service_status['ct:100']?.state === 'error', 900);
+    const master = managerStatus(k, 'pve1').master_node as string;
     const lrm = [...k.m.world.nodes.keys()].flatMap((n) => k.m.journal.query(n, { units: ['pve-ha-lrm'] }).map((e) => `${n}: ${e.msg}`));
     expect(lrm.some((l) => /unable to start service ct:100 on local node after 1 retries/.test(l))).toBe(true);
     expect(lrm.some((l) => /<root@pam> end task UPID:pve\d:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:vzstart:100:root@pam: startup for container '100' failed: no such logical volume pve\/vm-100-disk-0$/.test(l))).toBe(true);

@@ -65,3 +65,24 @@ export async function formCluster(k: Kit, name = 'lab'): Promise<void> {
     if (!r.stdout.includes(`successfully added node '${n}' to cluster.`)) throw new Error(`join of ${n} failed:\n${r.stderr}${r.stdout}`);
   }
 }
+
+/** The Debian standard template the stand-in's pveam offers. */
+export const TPL = 'debian-12-standard_12.7-1_amd64.tar.zst';
+
+/** As pvelab's storage steps do, on `node`: iSCSI storage san0 on the SAN target, shared LVM vg-san on its LUN. */
+export async function sharedLvm(k: Kit, node = 'pve1'): Promise<void> {
+  await k.ok(node, 'pvesm add iscsi san0 --portal 10.99.0.1 --target iqn.2026-01.lab.test:shared --content none');
+  const lun = (await k.ok(node, 'pvesm list san0')).stdout.split('\n')[1]!.split(/\s+/)[0]!;
+  await k.ok(node, `pvesm add lvm vg-san --vgname vg_san --base ${lun} --shared 1 --content images,rootdir`);
+}
+
+/** `pveam update` and the standard template into `local` of `node`. */
+export async function standardTemplate(k: Kit, node = 'pve1'): Promise<void> {
+  await k.ok(node, 'pveam update');
+  await k.ok(node, `pveam download local ${TPL}`);
+}
+
+/** manager_status as `node` sees it in /etc/pve. */
+export function managerStatus(k: Kit, node: string): any {
+  return k.m.view(node).db.managerStatus;
+}
